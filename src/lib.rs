@@ -1,0 +1,6 @@
+//! shoebox: a family photo vault in one binary.
+//!
+//! Layers (arrows point down only): `cli` → `library` → `store`, `media`, `jobs`.
+//! See README.md for the architecture map.
+
+pub mod media;

@@ -1,0 +1,12 @@
+//! Media facts: bytes in, facts out. Pure and synchronous; knows nothing of the store or library.
+//!
+//! May import: nothing from the crate. Invariants: a parser never panics and never reads a
+//! whole file into memory; what cannot be read becomes a warning, never a lost asset.
+
+#![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+mod facts;
+mod sniff;
+
+pub use facts::{Facts, Gps, TakenAt, read_facts};
+pub use sniff::{Format, Kind, sniff};
