@@ -1,6 +1,7 @@
 //! shoebox: a family photo vault in one binary.
 //!
-//! Layers (arrows point down only): `cli` → `library` → `store`, `media`, `jobs`.
+//! Layers (arrows point down only): `cli` → `import` → `library` → `store`, `media`, `jobs`.
 //! See README.md for the architecture map.
 
 pub mod media;
+pub mod store;
