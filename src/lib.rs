@@ -3,5 +3,9 @@
 //! Layers (arrows point down only): `cli` → `import` → `library` → `store`, `media`, `jobs`.
 //! See README.md for the architecture map.
 
+pub mod cli;
+pub mod import;
+pub mod jobs;
+pub mod library;
 pub mod media;
 pub mod store;

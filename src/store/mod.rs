@@ -152,6 +152,12 @@ impl Store {
         Ok(())
     }
 
+    /// References a stored blob holds, or `None` when absent.
+    pub fn blob_refs(&self, txn: &ReadTransaction, blob: BlobId) -> Result<Option<u32>> {
+        let blobs = txn.open_table(BLOBS)?;
+        Ok(index::get_blob(&blobs, &blob)?.map(|b| b.refs))
+    }
+
     /// Size of a stored blob, or `None` when absent.
     pub fn blob_size(&self, txn: &ReadTransaction, blob: BlobId) -> Result<Option<u64>> {
         let blobs = txn.open_table(BLOBS)?;

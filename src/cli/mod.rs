@@ -1,0 +1,151 @@
+//! The command line: parses arguments and maps each command to one library call. No logic.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::import::{ImportJob, Summary};
+use crate::jobs::{Job, Progress, Scheduler};
+use crate::library::{Library, Options};
+use crate::store;
+
+mod render;
+
+/// shoebox: the family photo vault.
+#[derive(Debug, Parser)]
+#[command(name = "shoebox", version, about)]
+pub struct Cli {
+    /// Data directory holding the library.
+    #[arg(long, global = true, env = "SHOEBOX_DATA", default_value = "shoebox-data")]
+    pub data: PathBuf,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the appliance's normal mode).
+    Serve,
+    /// Import photos and videos from folders (recursive).
+    Import {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write every photo as plain files into YYYY/MM/DD folders.
+    Export {
+        /// Target folder.
+        dir: PathBuf,
+    },
+    /// Check the library; exits non-zero when anything is damaged.
+    Check {
+        /// Also re-read and re-hash every stored byte.
+        #[arg(long)]
+        read_data: bool,
+    },
+    /// Repair the library.
+    Repair {
+        /// Rebuild the chunk index from the pack files alone.
+        #[arg(long, required = true)]
+        rebuild_index: bool,
+    },
+    /// Purge expired trash and reclaim space no photo uses.
+    Gc {
+        /// Seconds an unreferenced file is kept before deletion.
+        #[arg(long, default_value_t = 3600)]
+        grace: u64,
+    },
+    /// Counts, sizes and dedup savings.
+    Stats,
+    /// Print the version.
+    Version,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let grace = match command {
+        Command::Gc { grace } => Duration::from_secs(grace),
+        _ => store::Options::default().grace,
+    };
+    let open = || -> Result<Arc<Library>> {
+        let options = Options { store: store::Options { grace, ..store::Options::default() }, ..Options::default() };
+        let lib = Library::open(&cli.data, options).with_context(|| format!("opening the library in {}", cli.data.display()))?;
+        Ok(Arc::new(lib))
+    };
+    match command {
+        Command::Version => println!("shoebox {}", env!("CARGO_PKG_VERSION")),
+        Command::Serve => {
+            println!("The web UI is not built yet; use `shoebox import`, `export`, `check` and `stats` meanwhile.");
+        }
+        Command::Import { paths } => import(&open()?, paths)?,
+        Command::Export { dir } => {
+            let lib = open()?;
+            let report = with_bar(Progress::new("export"), |p| lib.export(&dir, p))?;
+            println!("{}", render::export(&report, &dir));
+            if !report.failed.is_empty() {
+                bail!("{} asset(s) could not be exported", report.failed.len());
+            }
+        }
+        Command::Check { read_data } => {
+            let report = open()?.check(read_data)?;
+            println!("{}", render::check(&report, read_data));
+            if !report.is_clean() {
+                bail!("the library has problems (see above)");
+            }
+        }
+        Command::Repair { .. } => {
+            let report = open()?.rebuild_store_index()?;
+            println!("{}", render::rebuild(&report));
+        }
+        Command::Gc { .. } => {
+            let lib = open()?;
+            let purged = lib.purge_trash(false)?;
+            let report = lib.gc()?;
+            println!("{}", render::gc(purged, &report));
+        }
+        Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
+    }
+    Ok(())
+}
+
+fn import(lib: &Arc<Library>, paths: Vec<PathBuf>) -> Result<()> {
+    let missing: Vec<_> = paths.iter().filter(|p| !p.exists()).collect();
+    if let Some(p) = missing.first() {
+        bail!("{} does not exist", p.display());
+    }
+    let job = ImportJob::new(Arc::clone(lib), paths);
+    let scheduler = Scheduler::new();
+    let name = job.name();
+    let running = scheduler.spawn(job).map_err(|e| anyhow::anyhow!("starting {name}: {e}"))?;
+    let progress = running.progress.clone();
+    render::watch(&progress, || running.is_finished());
+    let (job, _outcome) = running.wait().map_err(|e| anyhow::anyhow!("import stopped: {e}"))?;
+    let summary: Summary = job.into_summary();
+    println!("{}", render::import(&summary));
+    if !summary.failed.is_empty() {
+        bail!("{} file(s) could not be imported", summary.failed.len());
+    }
+    Ok(())
+}
+
+/// Runs `work` on this thread while a bar shows its progress from another.
+fn with_bar<T>(progress: Progress, work: impl FnOnce(&Progress) -> crate::library::Result<T> + Send) -> Result<T>
+where
+    T: Send,
+{
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let p = progress.clone();
+        let done_ref = &done;
+        s.spawn(move || render::watch(&p, || done_ref.load(std::sync::atomic::Ordering::Acquire)));
+        let result = work(&progress);
+        done.store(true, std::sync::atomic::Ordering::Release);
+        result.map_err(Into::into)
+    })
+}

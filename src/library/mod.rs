@@ -1,0 +1,119 @@
+//! The photo library: assets, their origins, Live Photo pairs, the trash, and the ONE ingest
+//! pipeline every source (import, WebDAV, iCloud) goes through.
+//!
+//! May import `store` and `media`. Owns the `library.*` tables. Invariants: an asset is
+//! visible only after the transaction that stored its bytes committed; every blob an asset
+//! holds carries exactly one store reference per asset; counters are updated in the same
+//! transaction as the change they count.
+
+mod asset;
+mod check;
+mod db;
+mod error;
+mod export;
+mod ingest;
+mod query;
+mod trash;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase};
+
+use crate::store::{self, Store};
+
+pub use asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
+pub use check::LibraryCheck;
+pub use db::Stamp;
+pub use error::{Error, Result};
+pub use export::ExportReport;
+pub use ingest::{Batch, Incoming, Ingested};
+pub use query::{Counts, Cursor, Page};
+
+/// Library settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Store tuning.
+    pub store: store::Options,
+    /// Days a trashed asset is kept before purge; `None` keeps it forever.
+    pub trash_retention_days: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { store: store::Options::default(), trash_retention_days: Some(30) }
+    }
+}
+
+/// The library facade: the only type other modules hold.
+pub struct Library {
+    db: Arc<Database>,
+    store: Store,
+    data_dir: PathBuf,
+    options: Options,
+}
+
+impl Library {
+    /// Opens the library in `data_dir`, creating it on first use.
+    pub fn open(data_dir: &Path, options: Options) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(Error::io(data_dir))?;
+        let path = data_dir.join("catalog.redb");
+        let db = Database::create(&path).map_err(|e| Error::Db(e.into()))?;
+        let db = Arc::new(db);
+        let store = Store::open(Arc::clone(&db), data_dir, options.store.clone())?;
+        let library = Self { db, store, data_dir: data_dir.to_path_buf(), options };
+        library.init_tables()?;
+        Ok(library)
+    }
+
+    fn init_tables(&self) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        {
+            txn.open_table(db::ASSETS)?;
+            txn.open_table(db::BLOB_OWNERS)?;
+            txn.open_table(db::ORIGINS)?;
+            txn.open_table(db::TIMELINE)?;
+            txn.open_table(db::TRASH)?;
+            txn.open_table(db::CONTENT_IDS)?;
+            let mut meta = txn.open_table(db::META)?;
+            let schema = db::meta_get(&meta, "schema")?;
+            if schema > db::SCHEMA {
+                return Err(Error::BadValue { table: "library.meta", what: format!("schema {schema} is newer than this binary") });
+            }
+            meta.insert("schema", db::SCHEMA)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The underlying store (for stats and GC).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether this origin already delivered a file with this stamp (so it need not be read).
+    pub fn is_unchanged(&self, origin: &Origin, stamp: Stamp) -> Result<bool> {
+        let txn = self.db.begin_read()?;
+        let origins = txn.open_table(db::ORIGINS)?;
+        let Some(v) = origins.get(origin.key().as_str())? else { return Ok(false) };
+        let entry: db::OriginEntry = db::decode(v.value())?;
+        Ok(entry.stamp == Some(stamp))
+    }
+
+    /// Runs store GC.
+    pub fn gc(&self) -> Result<store::GcReport> {
+        Ok(self.store.gc()?)
+    }
+}
+
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[cfg(test)]
+mod tests;
