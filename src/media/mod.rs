@@ -9,4 +9,4 @@ mod facts;
 mod sniff;
 
 pub use facts::{Facts, Gps, TakenAt, read_facts};
-pub use sniff::{Format, Kind, sniff};
+pub use sniff::{Format, Kind, SNIFF_LEN, sniff};
