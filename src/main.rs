@@ -1,1 +1,2 @@
+//! The `shoebox` binary.
 fn main() {}
