@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use super::bmff::{self, BoxHeader};
-use super::{Format, SNIFF_LEN, exif, heif, jpeg, png, quicktime, sniff, tiff, webp};
+use super::{Format, SNIFF_LEN, exif, heif, jpeg, png, quicktime, sniff, tiff, webp, xmp};
 
 /// When a photo was taken: the local wall-clock time where it was taken, and the UTC offset
 /// there when the file says so.
@@ -117,7 +117,8 @@ fn read_into<R: BufRead + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<()> 
             exif::read_container(r, facts);
             Ok(())
         }
-        Format::Gif | Format::Jxl | Format::Xmp | Format::Unknown => Ok(()),
+        Format::Xmp => xmp::read_sidecar(r, facts),
+        Format::Gif | Format::Jxl | Format::Unknown => Ok(()),
     }
 }
 

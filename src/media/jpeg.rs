@@ -3,12 +3,16 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 
-use super::{Facts, exif};
+use super::{Facts, exif, xmp};
+
+/// APP1 segments holding XMP start with this namespace.
+const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
 /// Reads the facts of a JPEG file.
 pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<()> {
     r.seek(SeekFrom::Start(2))?;
     let mut exif_block = None;
+    let mut xmp_packet = None;
     let mut pos: u64 = 2;
     loop {
         let (marker, at) = next_marker(r, &mut pos)?;
@@ -32,11 +36,13 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<(
             let [_, h0, h1, w0, w1] = sof;
             facts.width = Some(u32::from(u16::from_be_bytes([w0, w1])));
             facts.height = Some(u32::from(u16::from_be_bytes([h0, h1])));
-        } else if marker == 0xE1 && exif_block.is_none() {
+        } else if marker == 0xE1 {
             let mut body = Vec::with_capacity(usize::from(body_len));
             r.take(u64::from(body_len)).read_to_end(&mut body)?;
             if let Some(tiff) = body.strip_prefix(b"Exif\0\0") {
-                exif_block = Some(tiff.to_vec());
+                exif_block.get_or_insert_with(|| tiff.to_vec());
+            } else if let Some(packet) = body.strip_prefix(XMP_SIGNATURE) {
+                xmp_packet.get_or_insert_with(|| xmp::decode(packet));
             }
         }
         pos = r.seek(SeekFrom::Start(body_end))?;
@@ -46,6 +52,10 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<(
     }
     if let Some(block) = exif_block {
         exif::read_raw(block, None, facts);
+    }
+    // EXIF wins; XMP fills what EXIF lacks, as exiftool's priorities do.
+    if let Some(packet) = xmp_packet {
+        xmp::apply(&packet, facts);
     }
     Ok(())
 }

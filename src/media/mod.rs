@@ -17,6 +17,7 @@ mod sniff;
 mod tiff;
 mod time;
 mod webp;
+mod xmp;
 
 pub use facts::{Facts, Gps, TakenAt, read_facts};
 pub use sniff::{Format, Kind, SNIFF_LEN, sniff};

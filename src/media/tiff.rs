@@ -21,6 +21,9 @@ const CANON_UUID: [u8; 16] = [
 /// DNGVersion: only DNG files have it.
 const DNG_VERSION: Tag = Tag(Context::Tiff, 0xC612);
 
+/// SubIFDs: offsets of further IFDs (the full-size image of DNG, NEF, ARW).
+const SUB_IFDS: Tag = Tag(Context::Tiff, 0x014A);
+
 /// Makers whose TIFF-structured files are raw sensor data rather than pictures.
 const RAW_MAKERS: [&str; 8] = ["NIKON", "SONY", "PENTAX", "OLYMPUS", "Panasonic", "LEICA", "FUJIFILM", "Hasselblad"];
 
@@ -50,7 +53,54 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, len: u64, facts: &mut Facts) -> io
     if dng || raw_maker {
         facts.format = Some(Format::Raw);
     }
+    if let Some((w, h)) = full_size_sub_ifd(&parsed) {
+        (facts.width, facts.height) = (Some(w), Some(h));
+    }
     Ok(())
+}
+
+/// When IFD0 is only a preview (NewSubfileType 1, as in DNG and NEF), the size of the first
+/// full-resolution SubIFD.
+fn full_size_sub_ifd(parsed: &::exif::Exif) -> Option<(u32, u32)> {
+    let subfile = parsed.get_field(Tag(Context::Tiff, 0x00FE), In::PRIMARY)?.value.get_uint(0);
+    if subfile != Some(1) {
+        return None;
+    }
+    let subs = parsed.get_field(SUB_IFDS, In::PRIMARY)?;
+    let (buf, le) = (parsed.buf(), parsed.little_endian());
+    (0..8)
+        .map_while(|i| subs.value.get_uint(i))
+        .filter_map(|off| ifd_image_size(buf, le, usize::try_from(off).ok()?))
+        .find_map(|(subfile, w, h)| (subfile == 0).then_some((w, h)))
+}
+
+/// (NewSubfileType, ImageWidth, ImageLength) of the IFD at `at`.
+fn ifd_image_size(buf: &[u8], le: bool, at: usize) -> Option<(u32, u32, u32)> {
+    let u16_at = |p: usize| -> Option<u16> {
+        let b: [u8; 2] = buf.get(p..p.checked_add(2)?)?.try_into().ok()?;
+        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+    };
+    let u32_at = |p: usize| -> Option<u32> {
+        let b: [u8; 4] = buf.get(p..p.checked_add(4)?)?.try_into().ok()?;
+        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+    };
+    let (mut subfile, mut w, mut h) = (0, None, None);
+    for i in 0..usize::from(u16_at(at)?) {
+        let e = i.checked_mul(12)?.checked_add(at)?.checked_add(2)?;
+        // SHORT (3) values sit in the first two bytes of the value field, LONG (4) in all four.
+        let value = match u16_at(e.checked_add(2)?)? {
+            3 => u32::from(u16_at(e.checked_add(8)?)?),
+            4 => u32_at(e.checked_add(8)?)?,
+            _ => continue,
+        };
+        match u16_at(e)? {
+            0x00FE => subfile = value,
+            0x0100 => w = Some(value),
+            0x0101 => h = Some(value),
+            _ => {}
+        }
+    }
+    Some((subfile, w?, h?))
 }
 
 /// Reads a Canon CR3: EXIF blocks `CMT1` (IFD0), `CMT2` (Exif IFD), `CMT4` (GPS IFD) inside
@@ -70,7 +120,10 @@ pub(crate) fn read_cr3<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut
         if id != CANON_UUID {
             continue;
         }
-        for cmt in bmff::children(r, uuid.body.saturating_add(16), uuid.end)? {
+        let mut blocks = bmff::children(r, uuid.body.saturating_add(16), uuid.end)?;
+        // The Exif IFD first, so DateTimeOriginal wins over IFD0's DateTime.
+        blocks.sort_by_key(|b| &b.kind != b"CMT2");
+        for cmt in blocks {
             let ctx = match &cmt.kind {
                 b"CMT1" => None,
                 b"CMT2" => Some(Context::Exif),
