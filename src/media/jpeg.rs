@@ -8,11 +8,31 @@ use super::{Facts, exif, xmp};
 /// APP1 segments holding XMP start with this namespace.
 const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
-/// Reads the facts of a JPEG file.
+/// Metadata segments met on the way to the scan.
+#[derive(Default)]
+struct Found {
+    exif: Option<Vec<u8>>,
+    xmp: Option<String>,
+}
+
+/// Reads the facts of a JPEG file. A file cut short still yields the metadata segments
+/// before the cut.
 pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<()> {
+    let mut found = Found::default();
+    let walked = walk(r, facts, &mut found);
+    if let Some(block) = found.exif {
+        exif::read_raw(block, None, facts);
+    }
+    // EXIF wins; XMP fills what EXIF lacks, as exiftool's priorities do.
+    if let Some(packet) = found.xmp {
+        xmp::apply(&packet, facts);
+    }
+    walked
+}
+
+/// Walks the segments up to the first SOS, noting size, scan offset and metadata blocks.
+fn walk<R: Read + Seek>(r: &mut R, facts: &mut Facts, found: &mut Found) -> io::Result<()> {
     r.seek(SeekFrom::Start(2))?;
-    let mut exif_block = None;
-    let mut xmp_packet = None;
     let mut pos: u64 = 2;
     loop {
         let (marker, at) = next_marker(r, &mut pos)?;
@@ -40,22 +60,15 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<(
             let mut body = Vec::with_capacity(usize::from(body_len));
             r.take(u64::from(body_len)).read_to_end(&mut body)?;
             if let Some(tiff) = body.strip_prefix(b"Exif\0\0") {
-                exif_block.get_or_insert_with(|| tiff.to_vec());
+                found.exif.get_or_insert_with(|| tiff.to_vec());
             } else if let Some(packet) = body.strip_prefix(XMP_SIGNATURE) {
-                xmp_packet.get_or_insert_with(|| xmp::decode(packet));
+                found.xmp.get_or_insert_with(|| xmp::decode(packet));
             }
         }
         pos = r.seek(SeekFrom::Start(body_end))?;
     }
     if facts.data_offset.is_none() {
         facts.warnings.push("JPEG has no start of scan".into());
-    }
-    if let Some(block) = exif_block {
-        exif::read_raw(block, None, facts);
-    }
-    // EXIF wins; XMP fills what EXIF lacks, as exiftool's priorities do.
-    if let Some(packet) = xmp_packet {
-        xmp::apply(&packet, facts);
     }
     Ok(())
 }

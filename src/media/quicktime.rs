@@ -171,11 +171,16 @@ fn data_value<R: Read + Seek>(r: &mut R, item: &BoxHeader) -> io::Result<Option<
     Ok(body.get(8..).and_then(apple::clean_text))
 }
 
-/// Reads `udta` text atoms `©xyz`, `©mak`, `©mod` (QuickTime: u16 size, u16 language, text;
+/// Reads `udta/meta` keys and the `udta` text atoms `©xyz`, `©mak`, `©mod` (QuickTime: u16 size, u16 language, text;
 /// MP4/iTunes: a `data` box).
 fn read_udta<R: Read + Seek>(r: &mut R, udta: &BoxHeader, tags: &mut MovieTags) -> io::Result<()> {
     for atom in bmff::children(r, udta.body, udta.end)? {
         let slot = match &atom.kind {
+            // ffmpeg puts the keys/ilst pair in `udta/meta` rather than `moov/meta`.
+            b"meta" => {
+                read_keys_ilst(r, &atom, tags)?;
+                continue;
+            }
             b"\xA9xyz" if tags.location.is_none() => None,
             b"\xA9mak" if tags.make.is_none() => Some(&mut tags.make),
             b"\xA9mod" if tags.model.is_none() => Some(&mut tags.model),

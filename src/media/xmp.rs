@@ -54,7 +54,10 @@ pub(crate) fn apply(text: &str, facts: &mut Facts) {
             .filter(|o| (1..=8).contains(o));
     }
     if facts.taken_at.is_none() {
-        facts.taken_at = property(text, "exif:DateTimeOriginal").and_then(|d| parse_iso(&d));
+        // photoshop:DateCreated is where Lightroom and Photo Mechanic keep the capture time.
+        facts.taken_at = ["exif:DateTimeOriginal", "photoshop:DateCreated"]
+            .iter()
+            .find_map(|name| parse_iso(&property(text, name)?));
     }
 }
 
