@@ -5,8 +5,19 @@
 
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
+mod apple;
+mod bmff;
+mod exif;
 mod facts;
+mod heif;
+mod jpeg;
+mod png;
+mod quicktime;
 mod sniff;
+mod tiff;
+mod time;
+mod webp;
+mod xmp;
 
 pub use facts::{Facts, Gps, TakenAt, read_facts};
-pub use sniff::{Format, Kind, sniff};
+pub use sniff::{Format, Kind, SNIFF_LEN, sniff};
