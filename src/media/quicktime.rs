@@ -1,4 +1,4 @@
-//! QuickTime / MP4 movie facts: `mvhd` time and duration, the video track's size, and the
+//! `QuickTime` / MP4 movie facts: `mvhd` time and duration, the video track's size, and the
 //! Apple `moov/meta/keys`+`ilst` items (content identifier, creation date, place, camera).
 
 use std::io::{self, Read, Seek};
@@ -23,13 +23,19 @@ struct MovieTags {
 }
 
 /// Reads the facts of a movie whose top-level boxes are `top`.
-pub(crate) fn read<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Facts) -> io::Result<()> {
+pub(crate) fn read<R: Read + Seek>(
+    r: &mut R,
+    top: &[BoxHeader],
+    facts: &mut Facts,
+) -> io::Result<()> {
     let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
-        facts.warnings.push("no moov box: movie truncated or still downloading".into());
+        facts
+            .warnings
+            .push("no moov box: movie truncated or still downloading".into());
         return Ok(());
     };
     let mut creation = None;
-    if let Some(mvhd) = bmff::child(r, moov, b"mvhd")? {
+    if let Some(mvhd) = bmff::child(r, moov, *b"mvhd")? {
         let body = bmff::read_body(r, &mvhd, 256)?;
         let (ctime, duration_ms) = parse_mvhd(&body);
         creation = ctime.and_then(from_quicktime_secs);
@@ -39,10 +45,10 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Fac
         (facts.width, facts.height) = (Some(w), Some(h));
     }
     let mut tags = MovieTags::default();
-    if let Some(meta) = bmff::child(r, moov, b"meta")? {
+    if let Some(meta) = bmff::child(r, moov, *b"meta")? {
         read_keys_ilst(r, &meta, &mut tags)?;
     }
-    if let Some(udta) = bmff::child(r, moov, b"udta")? {
+    if let Some(udta) = bmff::child(r, moov, *b"udta")? {
         read_udta(r, &udta, &mut tags)?;
     }
     facts.taken_at = tags.creation.or(creation);
@@ -85,7 +91,7 @@ fn video_size<R: Read + Seek>(r: &mut R, moov: &BoxHeader) -> io::Result<Option<
         if bmff::read_body(r, &hdlr, 1024)?.get(8..12) != Some(b"vide") {
             continue;
         }
-        let Some(tkhd) = bmff::child(r, &trak, b"tkhd")? else {
+        let Some(tkhd) = bmff::child(r, &trak, *b"tkhd")? else {
             continue;
         };
         let body = bmff::read_body(r, &tkhd, 256)?;
@@ -103,8 +109,12 @@ fn video_size<R: Read + Seek>(r: &mut R, moov: &BoxHeader) -> io::Result<Option<
     Ok(None)
 }
 
-/// Reads QuickTime `keys` (names) and `ilst` (values keyed by 1-based key index).
-fn read_keys_ilst<R: Read + Seek>(r: &mut R, meta: &BoxHeader, tags: &mut MovieTags) -> io::Result<()> {
+/// Reads `QuickTime` `keys` (names) and `ilst` (values keyed by 1-based key index).
+fn read_keys_ilst<R: Read + Seek>(
+    r: &mut R,
+    meta: &BoxHeader,
+    tags: &mut MovieTags,
+) -> io::Result<()> {
     let start = bmff::meta_children_start(r, meta)?;
     let kids = bmff::children(r, start, meta.end)?;
     let (Some(keys), Some(ilst)) = (
@@ -161,7 +171,7 @@ fn parse_keys(body: &[u8]) -> Vec<String> {
 
 /// The text of the `data` box inside an `ilst` item: type (4 bytes), locale (4), value.
 fn data_value<R: Read + Seek>(r: &mut R, item: &BoxHeader) -> io::Result<Option<String>> {
-    let Some(data) = bmff::child(r, item, b"data")? else {
+    let Some(data) = bmff::child(r, item, *b"data")? else {
         return Ok(None);
     };
     if data.body_len() > MAX_VALUE as u64 {
@@ -171,7 +181,8 @@ fn data_value<R: Read + Seek>(r: &mut R, item: &BoxHeader) -> io::Result<Option<
     Ok(body.get(8..).and_then(apple::clean_text))
 }
 
-/// Reads `udta/meta` keys and the `udta` text atoms `©xyz`, `©mak`, `©mod` (QuickTime: u16 size, u16 language, text;
+/// Reads `udta/meta` keys and the `udta` text atoms `©xyz`, `©mak`, `©mod`
+/// (`QuickTime`: u16 size, u16 language, text;
 /// MP4/iTunes: a `data` box).
 fn read_udta<R: Read + Seek>(r: &mut R, udta: &BoxHeader, tags: &mut MovieTags) -> io::Result<()> {
     for atom in bmff::children(r, udta.body, udta.end)? {
@@ -194,7 +205,8 @@ fn read_udta<R: Read + Seek>(r: &mut R, udta: &BoxHeader, tags: &mut MovieTags) 
             data_value(r, &atom)?
         } else {
             let len = usize::from(be_u16(&body, 0).unwrap_or(0));
-            body.get(4..len.saturating_add(4)).and_then(apple::clean_text)
+            body.get(4..len.saturating_add(4))
+                .and_then(apple::clean_text)
         };
         match slot {
             Some(s) => *s = text,
