@@ -3,6 +3,10 @@
 fn main() {
     for arg in std::env::args_os().skip(1) {
         let path = std::path::PathBuf::from(arg);
-        println!("{}: {:#?}", path.display(), shoebox::media::read_facts(&path));
+        println!(
+            "{}: {:#?}",
+            path.display(),
+            shoebox::media::read_facts(&path)
+        );
     }
 }

@@ -1,13 +1,18 @@
 //! `media::read_facts` on the small committed fixtures in `tests/fixtures/media/`, whose facts
 //! are known exactly (see that folder's LICENSES.md for how they were made).
 
+// Helpers outside #[test] fns unwrap too; clippy.toml allows it only inside test fns.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 use shoebox::media::{Facts, Format, read_facts, sniff};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/media")
+        .join(name)
 }
 
 fn local(s: &str) -> NaiveDateTime {
@@ -34,8 +39,14 @@ fn jpeg_with_exif_gps_and_orientation() {
     let f = read_facts(&path);
     assert_eq!(f.format, Some(Format::Jpeg));
     let t = f.taken_at.unwrap();
-    assert_eq!((t.local, t.offset_secs), (local("2021-07-14 09:15:30"), Some(-4 * 3600)));
-    assert_eq!((f.width, f.height, f.orientation), (Some(64), Some(48), Some(6)));
+    assert_eq!(
+        (t.local, t.offset_secs),
+        (local("2021-07-14 09:15:30"), Some(-4 * 3600))
+    );
+    assert_eq!(
+        (f.width, f.height, f.orientation),
+        (Some(64), Some(48), Some(6))
+    );
     assert_eq!(f.make.as_deref(), Some("Canon"));
     assert_eq!(f.model.as_deref(), Some("Canon EOS R6"));
     let gps = f.gps.unwrap();
@@ -68,7 +79,10 @@ fn quicktime_keys_give_time_place_camera_and_duration() {
     let f = read_facts(&path);
     assert_eq!(f.format, Some(Format::Mov));
     let t = f.taken_at.unwrap();
-    assert_eq!((t.local, t.offset_secs), (local("2023-06-01 12:34:56"), Some(7200)));
+    assert_eq!(
+        (t.local, t.offset_secs),
+        (local("2023-06-01 12:34:56"), Some(7200))
+    );
     assert_eq!((f.width, f.height), (Some(320), Some(240)));
     assert_eq!(f.duration_ms, Some(1000));
     assert_eq!(f.make.as_deref(), Some("Apple"));
@@ -86,8 +100,14 @@ fn iphone_heic_facts() {
     let f = read_facts(&path);
     assert_eq!(f.format, Some(Format::Heic));
     let t = f.taken_at.unwrap();
-    assert_eq!((t.local, t.offset_secs), (local("2023-02-21 14:33:08"), Some(3 * 3600)));
-    assert_eq!((f.width, f.height, f.orientation), (Some(4032), Some(3024), Some(1)));
+    assert_eq!(
+        (t.local, t.offset_secs),
+        (local("2023-02-21 14:33:08"), Some(3 * 3600))
+    );
+    assert_eq!(
+        (f.width, f.height, f.orientation),
+        (Some(4032), Some(3024), Some(1))
+    );
     assert_eq!(f.make.as_deref(), Some("Apple"));
     assert_eq!(f.model.as_deref(), Some("iPhone 13 Pro"));
     let gps = f.gps.unwrap();
@@ -100,11 +120,20 @@ fn iphone_heic_facts() {
 fn heif_with_and_without_exif() {
     let f = read_facts(&fixture("L_exif_xmp_iptc.heic"));
     let t = f.taken_at.unwrap();
-    assert_eq!((t.local, t.offset_secs), (local("2020-09-14 11:09:34"), Some(-5 * 3600)));
-    assert_eq!((f.make.as_deref(), f.model.as_deref()), (Some("SONY"), Some("ILCE-7SM3")));
+    assert_eq!(
+        (t.local, t.offset_secs),
+        (local("2020-09-14 11:09:34"), Some(-5 * 3600))
+    );
+    assert_eq!(
+        (f.make.as_deref(), f.model.as_deref()),
+        (Some("SONY"), Some("ILCE-7SM3"))
+    );
     assert_eq!((f.width, f.height), (Some(64), Some(64)));
     let bare = read_facts(&fixture("RGB_8__128x128.heif"));
-    assert_eq!((bare.format, bare.width, bare.height), (Some(Format::Heic), Some(128), Some(128)));
+    assert_eq!(
+        (bare.format, bare.width, bare.height),
+        (Some(Format::Heic), Some(128), Some(128))
+    );
     assert_eq!((bare.taken_at, bare.make), (None, None));
     assert!(bare.warnings.is_empty(), "{:?}", bare.warnings);
 }
@@ -112,7 +141,13 @@ fn heif_with_and_without_exif() {
 #[test]
 fn truncated_fixtures_give_partial_facts_and_never_panic() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["photo.jpg", "live.jpg", "live.mov", "L_exif_xmp_iptc.heic", "RGB_8__128x128.heif"] {
+    for name in [
+        "photo.jpg",
+        "live.jpg",
+        "live.mov",
+        "L_exif_xmp_iptc.heic",
+        "RGB_8__128x128.heif",
+    ] {
         let bytes = std::fs::read(fixture(name)).unwrap();
         let cut = dir.path().join(name);
         for len in (0..bytes.len()).step_by((bytes.len() / 600).max(1)) {

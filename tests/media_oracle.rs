@@ -3,6 +3,9 @@
 //! Skipped, with a note, when the corpus or exiftool is missing (e.g. on a fresh clone).
 //! Every disagreement must be listed in [`ALLOWED`] with a reason.
 
+// Helpers outside #[test] fns unwrap too; clippy.toml allows it only inside test fns.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -11,36 +14,21 @@ use std::process::Command;
 use serde_json::Value;
 use shoebox::media::{Facts, Format, read_facts};
 
-/// Known disagreements: (path suffix, field, reason).
-const ALLOWED: &[(&str, &str, &str)] = &[
-    // exiftool takes these capture times from maker-specific blocks we do not parse.
-    ("jpg/Reconyx_HC500_Hyperfire.jpg", "taken_at", "only in the Reconyx maker note"),
-    ("exif-org/olympus-d320l.jpg", "taken_at", "only in Olympus APP12 PictureInfo"),
-    ("t/images/CasioQVCI.jpg", "taken_at", "only in the Casio QV maker note"),
-    ("t/images/PhotoMechanic.jpg", "taken_at", "IPTC DateCreated+TimeCreated; XMP has no time"),
-    // Canon's CIFF (CRW-era) block embedded in a JPEG: no EXIF at all.
-    ("exif-org/sony-powershota5.jpg", "make", "only in an embedded Canon CIFF block"),
-    ("exif-org/sony-powershota5.jpg", "model", "only in an embedded Canon CIFF block"),
-    ("exif-org/sony-powershota5.jpg", "taken_at", "only in an embedded Canon CIFF block"),
-    ("t/images/QuickTime.mov", "make", "only in Pentax's private udta `TAGS` atom"),
-    // JPEG XL size needs a bit-level SizeHeader decoder; not written yet.
-    ("t/images/JXL.jxl", "size", "JPEG XL size header not decoded"),
-    ("jxl/8bit-sRGB.jxl", "size", "JPEG XL size header not decoded"),
-    // Two EXIF items; kamadak-exif takes the first, exiftool reports the other one first.
-    ("heif_other/empty_icc.heic", "taken_at", "two Exif items, 2 s apart"),
-    // GPS written as 0/0 rationals (no fix): we report no position rather than 0,0.
-    ("heif_other/spatial_photo.heic", "gps", "0/0 rationals mean no fix"),
-    // The Exif item is larger than kamadak-exif's 128 KiB HEIF limit.
-    ("heif_special/xiaomi.heic", "make", "Exif item over kamadak-exif's HEIF size limit"),
-    ("heif_special/xiaomi.heic", "model", "Exif item over kamadak-exif's HEIF size limit"),
-    ("heif_special/xiaomi.heic", "orientation", "Exif item over kamadak-exif's HEIF size limit"),
-    ("heif_special/xiaomi.heic", "gps", "Exif item over kamadak-exif's HEIF size limit"),
-    ("heif_special/xiaomi.heic", "taken_at", "Exif item over kamadak-exif's HEIF size limit"),
-];
+#[path = "media_oracle/allowed.rs"]
+mod allowed;
+use allowed::ALLOWED;
 
 /// The fields compared, in table order.
 const FIELDS: [&str; 9] = [
-    "format", "make", "model", "orientation", "size", "gps", "taken_at", "duration", "content_id",
+    "format",
+    "make",
+    "model",
+    "orientation",
+    "size",
+    "gps",
+    "taken_at",
+    "duration",
+    "content_id",
 ];
 
 fn corpus() -> Option<PathBuf> {
@@ -58,15 +46,15 @@ fn corpus() -> Option<PathBuf> {
 
 /// One exiftool run over the whole corpus; JSON records keyed by absolute path.
 fn exiftool(root: &Path) -> BTreeMap<PathBuf, Value> {
-    let tags = [
-        "-FileType", "-Make", "-Model", "-Orientation", "-ImageWidth", "-ImageHeight",
-        "-GPSLatitude", "-GPSLongitude", "-DateTimeOriginal", "-OffsetTimeOriginal",
-        "-CreateDate", "-OffsetTimeDigitized", "-ModifyDate", "-OffsetTime", "-CreationDate",
-        "-Duration", "-ContentIdentifier", "-MediaGroupUUID",
-    ];
+    let tags = concat!(
+        "-FileType -Make -Model -Orientation -ImageWidth ",
+        "-ImageHeight -GPSLatitude -GPSLongitude -DateTimeOriginal -OffsetTimeOriginal ",
+        "-CreateDate -OffsetTimeDigitized -ModifyDate -OffsetTime -CreationDate ",
+        "-Duration -ContentIdentifier -MediaGroupUUID ",
+    );
     let out = Command::new("exiftool")
         .args(["-json", "-n", "-r", "-G0", "-api", "largefilesupport=1"])
-        .args(tags)
+        .args(tags.split_whitespace())
         .arg(root)
         .output()
         .unwrap();
@@ -141,7 +129,7 @@ fn want_taken_at(rec: &Value) -> Option<String> {
     any_group(rec, "DateTimeOriginal", &[]).map(|d| d.chars().take(19).collect())
 }
 
-/// Some groups (XMP, HEIF QuickTime items) keep ISO form: `2024-04-22T14:38:09` becomes
+/// Some groups (XMP, HEIF `QuickTime` items) keep ISO form: `2024-04-22T14:38:09` becomes
 /// `2024:04:22 14:38:09`.
 fn exif_form(d: &str) -> String {
     d.char_indices()
@@ -159,7 +147,7 @@ fn got_taken_at(f: &Facts) -> Option<String> {
     if let Some(o) = t.offset_secs {
         let sign = if o < 0 { '-' } else { '+' };
         let a = o.unsigned_abs();
-        s += &format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60);
+        s = format!("{s}{sign}{:02}:{:02}", a / 3600, a % 3600 / 60);
     }
     Some(s)
 }
@@ -175,10 +163,25 @@ fn compare(rec: &Value, f: &Facts) -> Vec<(&'static str, Option<String>, Option<
     let fmt = f.format.unwrap_or(Format::Unknown);
     let want_fmt = (!ft.is_empty()).then(|| format!("{:?}", format_of(&ft)));
     rows.push(("format", text(want_fmt, Some(format!("{fmt:?}")))));
-    rows.push(("make", text(any_group(rec, "Make", &["EXIF", "QuickTime"]), f.make.clone())));
-    rows.push(("model", text(any_group(rec, "Model", &["EXIF", "QuickTime"]), f.model.clone())));
+    rows.push((
+        "make",
+        text(
+            any_group(rec, "Make", &["EXIF", "QuickTime"]),
+            f.make.clone(),
+        ),
+    ));
+    rows.push((
+        "model",
+        text(
+            any_group(rec, "Model", &["EXIF", "QuickTime"]),
+            f.model.clone(),
+        ),
+    ));
     let orient = any_group(rec, "Orientation", &["EXIF"]);
-    rows.push(("orientation", text(orient, f.orientation.map(|o| o.to_string()))));
+    rows.push((
+        "orientation",
+        text(orient, f.orientation.map(|o| o.to_string())),
+    ));
     let groups = ["File", "QuickTime", "PNG", "RIFF", "EXIF"];
     let size = any_group(rec, "ImageWidth", &groups)
         .zip(any_group(rec, "ImageHeight", &groups))
@@ -193,7 +196,14 @@ fn compare(rec: &Value, f: &Facts) -> Vec<(&'static str, Option<String>, Option<
         (Some(_), None) => false,
     };
     let got_gps = f.gps.map(|g| format!("{:.6},{:.6}", g.lat, g.lon));
-    rows.push(("gps", (lat.zip(lon).map(|(a, o)| format!("{a:.6},{o:.6}")), got_gps, gps_ok)));
+    rows.push((
+        "gps",
+        (
+            lat.zip(lon).map(|(a, o)| format!("{a:.6},{o:.6}")),
+            got_gps,
+            gps_ok,
+        ),
+    ));
     rows.push(("taken_at", text(want_taken_at(rec), got_taken_at(f))));
     let dur = first(rec, &["QuickTime:Duration"]).and_then(|v| v.parse::<f64>().ok());
     let dur_ok = match (dur, f.duration_ms) {
@@ -201,16 +211,27 @@ fn compare(rec: &Value, f: &Facts) -> Vec<(&'static str, Option<String>, Option<
         (Some(s), Some(ms)) => (s * 1000.0 - ms as f64).abs() <= 50.0,
         (Some(_), None) => false,
     };
-    rows.push(("duration", (dur.map(|s| s.to_string()), f.duration_ms.map(|m| m.to_string()), dur_ok)));
+    rows.push((
+        "duration",
+        (
+            dur.map(|s| s.to_string()),
+            f.duration_ms.map(|m| m.to_string()),
+            dur_ok,
+        ),
+    ));
     let cid = any_group(rec, "ContentIdentifier", &["QuickTime", "MakerNotes"])
         .or_else(|| any_group(rec, "MediaGroupUUID", &["MakerNotes"]));
     rows.push(("content_id", text(cid, f.content_id.clone())));
-    rows.into_iter().map(|(n, (w, g, ok))| (n, w, g, ok)).collect()
+    rows.into_iter()
+        .map(|(n, (w, g, ok))| (n, w, g, ok))
+        .collect()
 }
 
 fn allowed(path: &Path, field: &str) -> bool {
     let p = path.to_string_lossy();
-    ALLOWED.iter().any(|(suffix, f, _)| *f == field && p.ends_with(suffix))
+    ALLOWED
+        .iter()
+        .any(|(suffix, f, _)| *f == field && p.ends_with(suffix))
 }
 
 #[test]
@@ -241,7 +262,11 @@ fn facts_agree_with_exiftool_on_corpus() {
                 }
             }
             if !allowed(path, field) {
-                let rel = path.strip_prefix(&root).unwrap_or(path).display().to_string();
+                let rel = path
+                    .strip_prefix(&root)
+                    .unwrap_or(path)
+                    .display()
+                    .to_string();
                 unexpected.push(format!("{rel} {field}: exiftool {want:?}, ours {got:?}"));
             }
         }
@@ -251,9 +276,21 @@ fn facts_agree_with_exiftool_on_corpus() {
         let (a, n) = agree.get(field).copied().unwrap_or_default();
         eprintln!("{field:<12} {a:>8} {n:>8}");
     }
-    let stale: Vec<_> = ALLOWED.iter().zip(&used).filter(|(_, u)| !**u).map(|(a, _)| a).collect();
-    assert!(unexpected.is_empty(), "mismatches not in ALLOWED:\n{}", unexpected.join("\n"));
-    assert!(stale.is_empty(), "ALLOWED entries that now agree: {stale:?}");
+    let stale: Vec<_> = ALLOWED
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(a, _)| a)
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "mismatches not in ALLOWED:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "ALLOWED entries that now agree: {stale:?}"
+    );
 }
 
 #[test]
@@ -265,7 +302,11 @@ fn read_facts_never_panics_on_corpus_or_truncations() {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(d).unwrap() {
             let p = e.unwrap().path();
-            if p.is_dir() { stack.push(p) } else { files.push(p) }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
         }
     }
     for file in &files {
@@ -273,8 +314,22 @@ fn read_facts_never_panics_on_corpus_or_truncations() {
         assert!(whole.is_ok(), "panic on {}", file.display());
         let bytes = std::fs::read(file).unwrap();
         let n = bytes.len();
-        for cut in [0, 1, 7, 12, 33, 100, 1000, 4096, n / 3, n / 2, n.saturating_sub(1)] {
-            let Some(part) = bytes.get(..cut) else { continue };
+        for cut in [
+            0,
+            1,
+            7,
+            12,
+            33,
+            100,
+            1000,
+            4096,
+            n / 3,
+            n / 2,
+            n.saturating_sub(1),
+        ] {
+            let Some(part) = bytes.get(..cut) else {
+                continue;
+            };
             let cut_path = dir.path().join("cut");
             std::fs::write(&cut_path, part).unwrap();
             let r = catch_unwind(AssertUnwindSafe(|| read_facts(&cut_path)));

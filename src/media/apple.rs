@@ -1,21 +1,21 @@
-//! Apple's MakerNote: the Live Photo content identifier of a still.
+//! Apple's `MakerNote`: the Live Photo content identifier of a still.
 //!
 //! Layout (iOS 9 and later): `"Apple iOS\0"`, a 2-byte version, a 2-byte byte-order mark
 //! (`MM` or `II`), then a TIFF-style IFD at offset 14. Value offsets count from the start of
-//! the MakerNote, not from the TIFF header of the surrounding EXIF block.
+//! the `MakerNote`, not from the TIFF header of the surrounding EXIF block.
 
-/// MakerNote tag holding the content identifier (exiftool calls it `MediaGroupUUID`); a Live
+/// `MakerNote` tag holding the content identifier (exiftool calls it `MediaGroupUUID`); a Live
 /// Photo's video carries the same string in `com.apple.quicktime.content.identifier`.
 const CONTENT_IDENTIFIER: u16 = 0x0011;
 
 /// TIFF type code for ASCII strings.
 const ASCII: u16 = 2;
 
-/// Offset of the IFD inside the MakerNote.
+/// Offset of the IFD inside the `MakerNote`.
 const IFD_START: usize = 14;
 
-/// Returns the Live Photo content identifier stored in an Apple MakerNote, or `None` when
-/// `note` is not an Apple MakerNote or has no identifier.
+/// Returns the Live Photo content identifier stored in an Apple `MakerNote`, or `None` when
+/// `note` is not an Apple `MakerNote` or has no identifier.
 pub(crate) fn content_identifier(note: &[u8]) -> Option<String> {
     if !note.starts_with(b"Apple iOS\0") {
         return None;
@@ -27,11 +27,19 @@ pub(crate) fn content_identifier(note: &[u8]) -> Option<String> {
     };
     let u16_at = |at: usize| -> Option<u16> {
         let b: [u8; 2] = note.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let u32_at = |at: usize| -> Option<u32> {
         let b: [u8; 4] = note.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let count = u16_at(IFD_START)?;
     for i in 0..usize::from(count) {
@@ -63,15 +71,28 @@ pub(crate) fn clean_text(raw: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
     const UUID: &[u8] = b"570F1469-09C7-4E50-9875-05F21D5BD166\0";
 
-    /// A MakerNote with MakerNoteVersion (inline) and the identifier (out of line).
+    /// A `MakerNote` with `MakerNoteVersion` (inline) and the identifier (out of line).
     fn note(big_endian: bool) -> Vec<u8> {
-        let w16 = |v: u16| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
-        let w32 = |v: u32| if big_endian { v.to_be_bytes() } else { v.to_le_bytes() };
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w32 = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
         let mut n = b"Apple iOS\0\0\x01".to_vec();
         n.extend_from_slice(if big_endian { b"MM" } else { b"II" });
         n.extend_from_slice(&w16(2));

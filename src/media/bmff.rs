@@ -1,4 +1,4 @@
-//! A small ISO-BMFF (MP4, QuickTime, HEIF, CR3) box walker that seeks over boxes, so a 4 GB
+//! A small ISO-BMFF (MP4, `QuickTime`, HEIF, CR3) box walker that seeks over boxes, so a 4 GB
 //! movie costs a few KiB: only the headers of the boxes on the way and the bodies of the small
 //! boxes we ask for are read. `mdat` is never read.
 
@@ -89,11 +89,11 @@ pub(crate) fn children<R: Read + Seek>(
 pub(crate) fn child<R: Read + Seek>(
     r: &mut R,
     parent: &BoxHeader,
-    kind: &[u8; 4],
+    kind: [u8; 4],
 ) -> io::Result<Option<BoxHeader>> {
     Ok(children(r, parent.body, parent.end)?
         .into_iter()
-        .find(|b| &b.kind == kind))
+        .find(|b| b.kind == kind))
 }
 
 /// Follows a path of box types from `parent`, e.g. `[b"trak", b"mdia", b"hdlr"]`.
@@ -104,7 +104,7 @@ pub(crate) fn descend<R: Read + Seek>(
 ) -> io::Result<Option<BoxHeader>> {
     let mut cur = *parent;
     for kind in path {
-        match child(r, &cur, kind)? {
+        match child(r, &cur, **kind)? {
             Some(next) => cur = next,
             None => return Ok(None),
         }
@@ -130,7 +130,7 @@ pub(crate) fn read_body<R: Read + Seek>(
 }
 
 /// The body start of a `meta` box: a full box (version and flags first) in ISO files, a plain
-/// container in QuickTime. Tells them apart by whether a box type follows at once.
+/// container in `QuickTime`. Tells them apart by whether a box type follows at once.
 pub(crate) fn meta_children_start<R: Read + Seek>(r: &mut R, meta: &BoxHeader) -> io::Result<u64> {
     r.seek(SeekFrom::Start(meta.body))?;
     let mut probe = [0u8; 8];
@@ -140,7 +140,11 @@ pub(crate) fn meta_children_start<R: Read + Seek>(r: &mut R, meta: &BoxHeader) -
     let plain = probe
         .get(4..8)
         .is_some_and(|k| k.iter().all(|c| c.is_ascii_alphanumeric() || *c == b' '));
-    Ok(if plain { meta.body } else { meta.body.saturating_add(4) })
+    Ok(if plain {
+        meta.body
+    } else {
+        meta.body.saturating_add(4)
+    })
 }
 
 /// Top-level boxes of a whole file.
@@ -172,14 +176,15 @@ fn corrupt(what: &'static str) -> io::Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub(crate) mod tests {
     use super::*;
     use std::io::Cursor;
 
     /// Builds a box from a type and body.
-    pub(crate) fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    pub(crate) fn bx(kind: [u8; 4], body: &[u8]) -> Vec<u8> {
         let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
+        v.extend_from_slice(&kind);
         v.extend_from_slice(body);
         v
     }
@@ -187,9 +192,9 @@ pub(crate) mod tests {
     #[test]
     fn walks_nested_boxes_and_skips_bodies() {
         let file = [
-            bx(b"ftyp", b"qt  \0\0\0\0qt  "),
-            bx(b"mdat", &[0xAA; 100]),
-            bx(b"moov", &bx(b"trak", &bx(b"tkhd", &[1, 2, 3]))),
+            bx(*b"ftyp", b"qt  \0\0\0\0qt  "),
+            bx(*b"mdat", &[0xAA; 100]),
+            bx(*b"moov", &bx(*b"trak", &bx(*b"tkhd", &[1, 2, 3]))),
         ]
         .concat();
         let mut r = Cursor::new(file);
@@ -197,7 +202,9 @@ pub(crate) mod tests {
         let kinds: Vec<_> = top.iter().map(|b| &b.kind).collect();
         assert_eq!(kinds, [b"ftyp", b"mdat", b"moov"]);
         assert_eq!(top[1].start, 20);
-        let tkhd = descend(&mut r, &top[2], &[b"trak", b"tkhd"]).unwrap().unwrap();
+        let tkhd = descend(&mut r, &top[2], &[b"trak", b"tkhd"])
+            .unwrap()
+            .unwrap();
         assert_eq!(read_body(&mut r, &tkhd, 16).unwrap(), [1, 2, 3]);
         assert!(read_body(&mut r, &top[1], 16).is_err());
     }
@@ -217,7 +224,7 @@ pub(crate) mod tests {
 
     #[test]
     fn flags_truncated_and_rejects_tiny_boxes() {
-        let top = top_level(&mut Cursor::new(bx(b"moov", &[0; 8])[..10].to_vec())).unwrap();
+        let top = top_level(&mut Cursor::new(bx(*b"moov", &[0; 8])[..10].to_vec())).unwrap();
         assert!(top[0].truncated);
         assert_eq!(top[0].end, 10);
         let tiny = [0, 0, 0, 4, b'm', b'o', b'o', b'v'];
@@ -226,8 +233,8 @@ pub(crate) mod tests {
 
     #[test]
     fn tells_quicktime_meta_from_iso_meta() {
-        let qt = bx(b"meta", &bx(b"hdlr", &[0; 4]));
-        let iso = bx(b"meta", &[&[0u8; 4][..], &bx(b"hdlr", &[0; 4])].concat());
+        let qt = bx(*b"meta", &bx(*b"hdlr", &[0; 4]));
+        let iso = bx(*b"meta", &[&[0u8; 4][..], &bx(*b"hdlr", &[0; 4])].concat());
         for (file, start) in [(qt, 8), (iso, 12)] {
             let mut r = Cursor::new(file);
             let meta = top_level(&mut r).unwrap()[0];

@@ -10,7 +10,9 @@ use super::{Facts, Gps, TakenAt};
 
 /// Reads EXIF from a JPEG, TIFF, HEIF, PNG or WebP container; parse errors become warnings.
 pub(crate) fn read_container<R: BufRead + Seek>(r: &mut R, facts: &mut Facts) {
-    let result = exif::Reader::new().continue_on_error(true).read_from_container(r);
+    let result = exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(r);
     finish(result, facts);
 }
 
@@ -24,13 +26,25 @@ pub(crate) fn read_raw(
 ) -> Option<exif::Exif> {
     let result = exif::Reader::new().continue_on_error(true).read_raw(data);
     let exif = distill(result, facts)?;
-    apply(&Tags { exif: &exif, as_ctx }, facts);
+    apply(
+        &Tags {
+            exif: &exif,
+            as_ctx,
+        },
+        facts,
+    );
     Some(exif)
 }
 
 fn finish(result: Result<exif::Exif, exif::Error>, facts: &mut Facts) {
     if let Some(exif) = distill(result, facts) {
-        apply(&Tags { exif: &exif, as_ctx: None }, facts);
+        apply(
+            &Tags {
+                exif: &exif,
+                as_ctx: None,
+            },
+            facts,
+        );
     }
 }
 
@@ -41,7 +55,9 @@ fn distill(result: Result<exif::Exif, exif::Error>, facts: &mut Facts) -> Option
         Err(exif::Error::NotFound(_)) => None,
         Err(e) => match e.distill_partial_result(|errs| {
             for err in errs {
-                facts.warnings.push(format!("EXIF partly unreadable: {err}"));
+                facts
+                    .warnings
+                    .push(format!("EXIF partly unreadable: {err}"));
             }
         }) {
             Ok(exif) => Some(exif),
@@ -109,8 +125,12 @@ fn apply(t: &Tags<'_>, facts: &mut Facts) {
         facts.gps = gps(t);
     }
     if facts.width.is_none() || facts.height.is_none() {
-        let w = t.uint(Tag::PixelXDimension).or_else(|| t.uint(Tag::ImageWidth));
-        let h = t.uint(Tag::PixelYDimension).or_else(|| t.uint(Tag::ImageLength));
+        let w = t
+            .uint(Tag::PixelXDimension)
+            .or_else(|| t.uint(Tag::ImageWidth));
+        let h = t
+            .uint(Tag::PixelYDimension)
+            .or_else(|| t.uint(Tag::ImageLength));
         if let (Some(w), Some(h)) = (w, h) {
             (facts.width, facts.height) = (Some(w), Some(h));
         }
@@ -122,7 +142,7 @@ fn apply(t: &Tags<'_>, facts: &mut Facts) {
     }
 }
 
-/// DateTimeOriginal with its offset, else DateTimeDigitized, else DateTime.
+/// `DateTimeOriginal` with its offset, else `DateTimeDigitized`, else `DateTime`.
 fn taken_at(t: &Tags<'_>) -> Option<TakenAt> {
     let pairs = [
         (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal),
@@ -139,19 +159,23 @@ fn taken_at(t: &Tags<'_>) -> Option<TakenAt> {
 /// Latitude and longitude in degrees with their N/S and E/W signs, and altitude.
 fn gps(t: &Tags<'_>) -> Option<Gps> {
     let degrees = |tag: Tag| -> Option<f64> {
-        let v = t.rationals(tag)?;
-        let d = v.first().copied()?;
-        let m = v.get(1).copied().unwrap_or(0.0);
-        let s = v.get(2).copied().unwrap_or(0.0);
-        let deg = d + m / 60.0 + s / 3600.0;
+        let parts = t.rationals(tag)?;
+        let whole = parts.first().copied()?;
+        let minutes = parts.get(1).copied().unwrap_or(0.0);
+        let seconds = parts.get(2).copied().unwrap_or(0.0);
+        let deg = whole + minutes / 60.0 + seconds / 3600.0;
         deg.is_finite().then_some(deg)
     };
     let mut lat = degrees(Tag::GPSLatitude)?;
     let mut lon = degrees(Tag::GPSLongitude)?;
-    if t.text(Tag::GPSLatitudeRef).is_some_and(|r| r.starts_with('S')) {
+    if t.text(Tag::GPSLatitudeRef)
+        .is_some_and(|r| r.starts_with('S'))
+    {
         lat = -lat;
     }
-    if t.text(Tag::GPSLongitudeRef).is_some_and(|r| r.starts_with('W')) {
+    if t.text(Tag::GPSLongitudeRef)
+        .is_some_and(|r| r.starts_with('W'))
+    {
         lon = -lon;
     }
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {

@@ -88,7 +88,6 @@ fn read_into<R: BufRead + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<()> 
     match format {
         Format::Jpeg => jpeg::read(r, facts),
         Format::Png => png::read(r, facts),
-        Format::Tiff => tiff::read(r, len, facts),
         Format::Raw if head.starts_with(b"FUJIFILM") => {
             facts.warnings.push("RAF metadata is not read".into());
             Ok(())
@@ -98,7 +97,7 @@ fn read_into<R: BufRead + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<()> 
             facts.data_offset = first_mdat(&top);
             tiff::read_cr3(r, &top, facts)
         }
-        Format::Raw => tiff::read(r, len, facts),
+        Format::Tiff | Format::Raw => tiff::read(r, len, facts),
         Format::Heic | Format::Avif => {
             let top = bmff::top_level(r)?;
             facts.data_offset = first_mdat(&top);

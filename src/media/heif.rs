@@ -9,7 +9,11 @@ use super::{Facts, exif};
 const MAX_PROPS: usize = 256 * 1024;
 
 /// Reads the facts of a HEIF-family image whose top-level boxes are `top`.
-pub(crate) fn read<R: BufRead + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Facts) -> io::Result<()> {
+pub(crate) fn read<R: BufRead + Seek>(
+    r: &mut R,
+    top: &[BoxHeader],
+    facts: &mut Facts,
+) -> io::Result<()> {
     let Some(meta) = top.iter().find(|b| &b.kind == b"meta") else {
         facts.warnings.push("HEIF without meta box".into());
         return Ok(());
@@ -36,12 +40,16 @@ pub(crate) fn read<R: BufRead + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut 
 }
 
 /// The `ispe` size associated with item `primary` through `ipma`.
-fn primary_size<R: Read + Seek>(r: &mut R, iprp: &BoxHeader, primary: u32) -> io::Result<Option<(u32, u32)>> {
-    let Some(ipco) = bmff::child(r, iprp, b"ipco")? else {
+fn primary_size<R: Read + Seek>(
+    r: &mut R,
+    iprp: &BoxHeader,
+    primary: u32,
+) -> io::Result<Option<(u32, u32)>> {
+    let Some(ipco) = bmff::child(r, iprp, *b"ipco")? else {
         return Ok(None);
     };
     let props = bmff::children(r, ipco.body, ipco.end)?;
-    let Some(ipma) = bmff::child(r, iprp, b"ipma")? else {
+    let Some(ipma) = bmff::child(r, iprp, *b"ipma")? else {
         return Ok(None);
     };
     let ipma = bmff::read_body(r, &ipma, MAX_PROPS)?;
@@ -78,7 +86,10 @@ fn associations(ipma: &[u8], item: u32) -> Vec<u16> {
             break;
         };
         let step = if wide_index { 2 } else { 1 };
-        let Some(end) = usize::from(*n).checked_mul(step).and_then(|l| l.checked_add(start)) else {
+        let Some(end) = usize::from(*n)
+            .checked_mul(step)
+            .and_then(|l| l.checked_add(start))
+        else {
             break;
         };
         if id == Some(item) {
@@ -100,6 +111,7 @@ fn associations(ipma: &[u8], item: u32) -> Vec<u16> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -79,7 +79,10 @@ fn next_marker<R: Read>(r: &mut R, pos: &mut u64) -> io::Result<(u8, u64)> {
     r.read_exact(&mut byte)?;
     *pos = pos.saturating_add(1);
     if byte != [0xFF] {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "JPEG marker expected"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "JPEG marker expected",
+        ));
     }
     let mut at = pos.saturating_sub(1);
     loop {
@@ -98,6 +101,7 @@ fn is_sof(marker: u8) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use std::io::Cursor;

@@ -38,6 +38,7 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, facts: &mut Facts) -> io::Result<(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use std::io::Cursor;

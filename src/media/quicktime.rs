@@ -1,4 +1,4 @@
-//! QuickTime / MP4 movie facts: `mvhd` time and duration, the video track's size, and the
+//! `QuickTime` / MP4 movie facts: `mvhd` time and duration, the video track's size, and the
 //! Apple `moov/meta/keys`+`ilst` items (content identifier, creation date, place, camera).
 
 use std::io::{self, Read, Seek};
@@ -23,13 +23,19 @@ struct MovieTags {
 }
 
 /// Reads the facts of a movie whose top-level boxes are `top`.
-pub(crate) fn read<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Facts) -> io::Result<()> {
+pub(crate) fn read<R: Read + Seek>(
+    r: &mut R,
+    top: &[BoxHeader],
+    facts: &mut Facts,
+) -> io::Result<()> {
     let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
-        facts.warnings.push("no moov box: movie truncated or still downloading".into());
+        facts
+            .warnings
+            .push("no moov box: movie truncated or still downloading".into());
         return Ok(());
     };
     let mut creation = None;
-    if let Some(mvhd) = bmff::child(r, moov, b"mvhd")? {
+    if let Some(mvhd) = bmff::child(r, moov, *b"mvhd")? {
         let body = bmff::read_body(r, &mvhd, 256)?;
         let (ctime, duration_ms) = parse_mvhd(&body);
         creation = ctime.and_then(from_quicktime_secs);
@@ -39,10 +45,10 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Fac
         (facts.width, facts.height) = (Some(w), Some(h));
     }
     let mut tags = MovieTags::default();
-    if let Some(meta) = bmff::child(r, moov, b"meta")? {
+    if let Some(meta) = bmff::child(r, moov, *b"meta")? {
         read_keys_ilst(r, &meta, &mut tags)?;
     }
-    if let Some(udta) = bmff::child(r, moov, b"udta")? {
+    if let Some(udta) = bmff::child(r, moov, *b"udta")? {
         read_udta(r, &udta, &mut tags)?;
     }
     facts.taken_at = tags.creation.or(creation);
@@ -85,7 +91,7 @@ fn video_size<R: Read + Seek>(r: &mut R, moov: &BoxHeader) -> io::Result<Option<
         if bmff::read_body(r, &hdlr, 1024)?.get(8..12) != Some(b"vide") {
             continue;
         }
-        let Some(tkhd) = bmff::child(r, &trak, b"tkhd")? else {
+        let Some(tkhd) = bmff::child(r, &trak, *b"tkhd")? else {
             continue;
         };
         let body = bmff::read_body(r, &tkhd, 256)?;
@@ -103,8 +109,12 @@ fn video_size<R: Read + Seek>(r: &mut R, moov: &BoxHeader) -> io::Result<Option<
     Ok(None)
 }
 
-/// Reads QuickTime `keys` (names) and `ilst` (values keyed by 1-based key index).
-fn read_keys_ilst<R: Read + Seek>(r: &mut R, meta: &BoxHeader, tags: &mut MovieTags) -> io::Result<()> {
+/// Reads `QuickTime` `keys` (names) and `ilst` (values keyed by 1-based key index).
+fn read_keys_ilst<R: Read + Seek>(
+    r: &mut R,
+    meta: &BoxHeader,
+    tags: &mut MovieTags,
+) -> io::Result<()> {
     let start = bmff::meta_children_start(r, meta)?;
     let kids = bmff::children(r, start, meta.end)?;
     let (Some(keys), Some(ilst)) = (
@@ -161,7 +171,7 @@ fn parse_keys(body: &[u8]) -> Vec<String> {
 
 /// The text of the `data` box inside an `ilst` item: type (4 bytes), locale (4), value.
 fn data_value<R: Read + Seek>(r: &mut R, item: &BoxHeader) -> io::Result<Option<String>> {
-    let Some(data) = bmff::child(r, item, b"data")? else {
+    let Some(data) = bmff::child(r, item, *b"data")? else {
         return Ok(None);
     };
     if data.body_len() > MAX_VALUE as u64 {
@@ -171,7 +181,8 @@ fn data_value<R: Read + Seek>(r: &mut R, item: &BoxHeader) -> io::Result<Option<
     Ok(body.get(8..).and_then(apple::clean_text))
 }
 
-/// Reads `udta/meta` keys and the `udta` text atoms `©xyz`, `©mak`, `©mod` (QuickTime: u16 size, u16 language, text;
+/// Reads `udta/meta` keys and the `udta` text atoms `©xyz`, `©mak`, `©mod`
+/// (`QuickTime`: u16 size, u16 language, text;
 /// MP4/iTunes: a `data` box).
 fn read_udta<R: Read + Seek>(r: &mut R, udta: &BoxHeader, tags: &mut MovieTags) -> io::Result<()> {
     for atom in bmff::children(r, udta.body, udta.end)? {
@@ -194,7 +205,8 @@ fn read_udta<R: Read + Seek>(r: &mut R, udta: &BoxHeader, tags: &mut MovieTags) 
             data_value(r, &atom)?
         } else {
             let len = usize::from(be_u16(&body, 0).unwrap_or(0));
-            body.get(4..len.saturating_add(4)).and_then(apple::clean_text)
+            body.get(4..len.saturating_add(4))
+                .and_then(apple::clean_text)
         };
         match slot {
             Some(s) => *s = text,
@@ -224,4 +236,109 @@ pub(crate) fn parse_iso6709(s: &str) -> Option<Gps> {
     }
     let alt = parts.get(2).and_then(|p| num(p));
     Some(Gps { lat, lon, alt })
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use crate::media::bmff::tests::bx;
+    use std::io::Cursor;
+
+    fn key(name: &str) -> Vec<u8> {
+        let mut k = ((name.len() + 8) as u32).to_be_bytes().to_vec();
+        k.extend_from_slice(b"mdta");
+        k.extend_from_slice(name.as_bytes());
+        k
+    }
+
+    fn item(index: u32, text: &str) -> Vec<u8> {
+        let data = bx(
+            *b"data",
+            &[&[0, 0, 0, 1, 0, 0, 0, 0][..], text.as_bytes()].concat(),
+        );
+        bx(index.to_be_bytes(), &data)
+    }
+
+    /// A Live-Photo-like movie: mdat first, then moov with mvhd, a video track and keys/ilst.
+    fn movie() -> Vec<u8> {
+        let mut mvhd = vec![0u8; 100];
+        mvhd[4..8].copy_from_slice(&3_206_613_834u32.to_be_bytes());
+        mvhd[12..16].copy_from_slice(&600u32.to_be_bytes());
+        mvhd[16..20].copy_from_slice(&1_500u32.to_be_bytes());
+        let mut tkhd = vec![0u8; 84];
+        tkhd[76..80].copy_from_slice(&(1920u32 << 16).to_be_bytes());
+        tkhd[80..84].copy_from_slice(&(1080u32 << 16).to_be_bytes());
+        let hdlr = bx(*b"hdlr", &[&[0u8; 8][..], b"vide", &[0; 12]].concat());
+        let trak = bx(
+            *b"trak",
+            &[bx(*b"tkhd", &tkhd), bx(*b"mdia", &hdlr)].concat(),
+        );
+        let names = [
+            "com.apple.quicktime.content.identifier",
+            "com.apple.quicktime.creationdate",
+        ];
+        let keys_body = [
+            &[0, 0, 0, 0, 0, 0, 0, 2][..],
+            &key(names[0]),
+            &key(names[1]),
+        ]
+        .concat();
+        let ilst = [
+            item(1, "ABC-123"),
+            item(2, "2023-06-01T12:34:56-0700"),
+            item(9, "x"),
+        ]
+        .concat();
+        let meta = bx(
+            *b"meta",
+            &[bx(*b"keys", &keys_body), bx(*b"ilst", &ilst)].concat(),
+        );
+        let moov = bx(*b"moov", &[bx(*b"mvhd", &mvhd), trak, meta].concat());
+        [
+            bx(*b"ftyp", b"qt  \0\0\0\0qt  "),
+            bx(*b"mdat", &[0xEE; 64]),
+            moov,
+        ]
+        .concat()
+    }
+
+    #[test]
+    fn reads_handcrafted_live_photo_movie() {
+        let file = movie();
+        let mut r = Cursor::new(&file);
+        let top = bmff::top_level(&mut r).unwrap();
+        let mut facts = Facts::default();
+        read(&mut r, &top, &mut facts).unwrap();
+        assert_eq!(facts.content_id.as_deref(), Some("ABC-123"));
+        let t = facts.taken_at.unwrap();
+        assert_eq!(
+            (t.local.to_string().as_str(), t.offset_secs),
+            ("2023-06-01 12:34:56", Some(-25200))
+        );
+        assert_eq!((facts.width, facts.height), (Some(1920), Some(1080)));
+        assert_eq!(facts.duration_ms, Some(2500));
+    }
+
+    #[test]
+    fn truncated_movies_never_panic() {
+        let file = movie();
+        for n in 0..file.len() {
+            let mut r = Cursor::new(&file[..n]);
+            if let Ok(top) = bmff::top_level(&mut r) {
+                let _ = read(&mut r, &top, &mut Facts::default());
+            }
+        }
+    }
+
+    #[test]
+    fn parses_iso6709() {
+        let g = parse_iso6709("+48.8584+002.2945+035.000/").unwrap();
+        assert_eq!((g.lat, g.lon, g.alt), (48.8584, 2.2945, Some(35.0)));
+        let g = parse_iso6709("-33.8688+151.2093/").unwrap();
+        assert_eq!((g.lat, g.lon, g.alt), (-33.8688, 151.2093, None));
+        assert!(parse_iso6709("+95.0+000.0/").is_none());
+        assert!(parse_iso6709("garbage").is_none());
+        assert!(parse_iso6709("").is_none());
+    }
 }

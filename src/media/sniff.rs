@@ -21,7 +21,7 @@ pub enum Format {
     Jxl,
     /// GIF.
     Gif,
-    /// QuickTime movie.
+    /// `QuickTime` movie.
     Mov,
     /// MPEG-4 / 3GP video.
     Mp4,
@@ -134,18 +134,26 @@ fn tiff_flavour(head: &[u8]) -> Format {
     }
 }
 
-/// Scans the entries of IFD0 that lie inside `head`: a DNGVersion tag means DNG; SubIFDs
+/// Scans the entries of IFD0 that lie inside `head`: a `DNGVersion` tag means DNG; `SubIFDs`
 /// together with a Make tag is how NEF, ARW, PEF and friends keep their full-size image.
 fn ifd0_looks_raw(head: &[u8]) -> bool {
     let le = head.first() == Some(&b'I');
     let u16_at = |at: usize| -> Option<u16> {
         let b: [u8; 2] = head.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let Some(ifd) = head.get(4..8).and_then(|b| <[u8; 4]>::try_from(b).ok()) else {
         return false;
     };
-    let ifd = if le { u32::from_le_bytes(ifd) } else { u32::from_be_bytes(ifd) } as usize;
+    let ifd = if le {
+        u32::from_le_bytes(ifd)
+    } else {
+        u32::from_be_bytes(ifd)
+    } as usize;
     let Some(count) = u16_at(ifd) else {
         return false;
     };
@@ -186,8 +194,8 @@ fn ftyp_format(head: &[u8]) -> Format {
     for b in compatible.chunks_exact(4) {
         match (best, brand_format(b)) {
             (_, Format::Avif | Format::Raw) => return brand_format(b),
-            (Format::Unknown | Format::Mp4, f @ (Format::Heic | Format::Mov)) => best = f,
-            (Format::Unknown, f) => best = f,
+            (Format::Unknown | Format::Mp4, f @ (Format::Heic | Format::Mov))
+            | (Format::Unknown, f) => best = f,
             _ => {}
         }
     }
@@ -202,15 +210,30 @@ fn brand_format(brand: &[u8]) -> Format {
         b"avif" | b"avis" => Format::Avif,
         b"crx " => Format::Raw,
         b"qt  " => Format::Mov,
-        b"isom" | b"iso2" | b"iso3" | b"iso4" | b"iso5" | b"iso6" | b"mp41" | b"mp42" | b"mp71"
-        | b"avc1" | b"M4V " | b"M4VH" | b"M4VP" | b"f4v " | b"MSNV" | b"XAVC" | b"mmp4"
-        | b"dash" => Format::Mp4,
-        [b'3', b'g', ..] => Format::Mp4,
+        b"isom"
+        | b"iso2"
+        | b"iso3"
+        | b"iso4"
+        | b"iso5"
+        | b"iso6"
+        | b"mp41"
+        | b"mp42"
+        | b"mp71"
+        | b"avc1"
+        | b"M4V "
+        | b"M4VH"
+        | b"M4VP"
+        | b"f4v "
+        | b"MSNV"
+        | b"XAVC"
+        | b"mmp4"
+        | b"dash"
+        | [b'3', b'g', ..] => Format::Mp4,
         _ => Format::Unknown,
     }
 }
 
-/// Old QuickTime files start with a `moov`, `mdat`, `wide`, `free`, `skip` or `pnot` atom.
+/// Old `QuickTime` files start with a `moov`, `mdat`, `wide`, `free`, `skip` or `pnot` atom.
 fn is_quicktime_without_ftyp(head: &[u8]) -> bool {
     let size = head
         .get(0..4)
@@ -228,8 +251,14 @@ fn is_quicktime_without_ftyp(head: &[u8]) -> bool {
 /// in UTF-8 or UTF-16 (Windows tools write UTF-16LE with a BOM).
 fn is_xmp(head: &[u8]) -> bool {
     let ascii: Vec<u8> = match head {
-        [0xFF, 0xFE, rest @ ..] => rest.chunks_exact(2).filter_map(|c| ascii_of(c, 0)).collect(),
-        [0xFE, 0xFF, rest @ ..] => rest.chunks_exact(2).filter_map(|c| ascii_of(c, 1)).collect(),
+        [0xFF, 0xFE, rest @ ..] => rest
+            .chunks_exact(2)
+            .filter_map(|c| ascii_of(c, 0))
+            .collect(),
+        [0xFE, 0xFF, rest @ ..] => rest
+            .chunks_exact(2)
+            .filter_map(|c| ascii_of(c, 1))
+            .collect(),
         [0xEF, 0xBB, 0xBF, rest @ ..] => rest.to_vec(),
         _ => head.to_vec(),
     };
@@ -247,14 +276,15 @@ fn ascii_of(unit: &[u8], low: usize) -> Option<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
-    fn ftyp(major: &[u8; 4], compat: &[&[u8; 4]]) -> Vec<u8> {
+    fn ftyp(major: [u8; 4], compat: &[&[u8; 4]]) -> Vec<u8> {
         let size = 16 + 4 * compat.len() as u32;
         let mut v = size.to_be_bytes().to_vec();
         v.extend_from_slice(b"ftyp");
-        v.extend_from_slice(major);
+        v.extend_from_slice(&major);
         v.extend_from_slice(&[0, 0, 0, 0]);
         for c in compat {
             v.extend_from_slice(*c);
@@ -280,7 +310,10 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"), Format::Png);
         assert_eq!(sniff(b"GIF89a\x01\0\x01\0"), Format::Gif);
         assert_eq!(sniff(b"\xFF\x0A\xFA\x7F"), Format::Jxl);
-        assert_eq!(sniff(b"\0\0\0\x0CJXL \r\n\x87\n\0\0\0\x14ftypjxl "), Format::Jxl);
+        assert_eq!(
+            sniff(b"\0\0\0\x0CJXL \r\n\x87\n\0\0\0\x14ftypjxl "),
+            Format::Jxl
+        );
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8X"), Format::Webp);
         assert_eq!(sniff(b"RIFF\x24\0\0\0WAVEfmt "), Format::Unknown);
         assert_eq!(sniff(b""), Format::Unknown);
@@ -301,18 +334,18 @@ mod tests {
 
     #[test]
     fn sniffs_iso_bmff_brands() {
-        assert_eq!(sniff(&ftyp(b"heic", &[b"mif1", b"heic"])), Format::Heic);
-        assert_eq!(sniff(&ftyp(b"mif1", &[b"mif1", b"heic"])), Format::Heic);
-        assert_eq!(sniff(&ftyp(b"mif1", &[b"mif1", b"avif"])), Format::Avif);
-        assert_eq!(sniff(&ftyp(b"avif", &[b"mif1"])), Format::Avif);
-        assert_eq!(sniff(&ftyp(b"avis", &[b"msf1"])), Format::Avif);
-        assert_eq!(sniff(&ftyp(b"crx ", &[b"crx ", b"isom"])), Format::Raw);
-        assert_eq!(sniff(&ftyp(b"qt  ", &[b"qt  "])), Format::Mov);
-        assert_eq!(sniff(&ftyp(b"isom", &[b"isom", b"mp41"])), Format::Mp4);
-        assert_eq!(sniff(&ftyp(b"mp42", &[b"isom"])), Format::Mp4);
-        assert_eq!(sniff(&ftyp(b"3gp5", &[])), Format::Mp4);
-        assert_eq!(sniff(&ftyp(b"M4V ", &[])), Format::Mp4);
-        assert_eq!(sniff(&ftyp(b"zzzz", &[b"yyyy"])), Format::Unknown);
+        assert_eq!(sniff(&ftyp(*b"heic", &[b"mif1", b"heic"])), Format::Heic);
+        assert_eq!(sniff(&ftyp(*b"mif1", &[b"mif1", b"heic"])), Format::Heic);
+        assert_eq!(sniff(&ftyp(*b"mif1", &[b"mif1", b"avif"])), Format::Avif);
+        assert_eq!(sniff(&ftyp(*b"avif", &[b"mif1"])), Format::Avif);
+        assert_eq!(sniff(&ftyp(*b"avis", &[b"msf1"])), Format::Avif);
+        assert_eq!(sniff(&ftyp(*b"crx ", &[b"crx ", b"isom"])), Format::Raw);
+        assert_eq!(sniff(&ftyp(*b"qt  ", &[b"qt  "])), Format::Mov);
+        assert_eq!(sniff(&ftyp(*b"isom", &[b"isom", b"mp41"])), Format::Mp4);
+        assert_eq!(sniff(&ftyp(*b"mp42", &[b"isom"])), Format::Mp4);
+        assert_eq!(sniff(&ftyp(*b"3gp5", &[])), Format::Mp4);
+        assert_eq!(sniff(&ftyp(*b"M4V ", &[])), Format::Mp4);
+        assert_eq!(sniff(&ftyp(*b"zzzz", &[b"yyyy"])), Format::Unknown);
     }
 
     #[test]
@@ -324,8 +357,14 @@ mod tests {
 
     #[test]
     fn sniffs_xmp_in_utf8_and_utf16() {
-        assert_eq!(sniff(b"<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0\"?>"), Format::Xmp);
-        assert_eq!(sniff(b"\xEF\xBB\xBF\n  <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"), Format::Xmp);
+        assert_eq!(
+            sniff(b"<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0\"?>"),
+            Format::Xmp
+        );
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF\n  <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"),
+            Format::Xmp
+        );
         assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<x:xmpmeta>"), Format::Xmp);
         assert_eq!(sniff(b"<?xml version=\"1.0\"?>\n<svg>"), Format::Unknown);
         let utf16: Vec<u8> = [0xFF, 0xFE]
@@ -337,7 +376,10 @@ mod tests {
 
     #[test]
     fn sniff_never_panics_on_prefixes() {
-        let samples = [ftyp(b"heic", &[b"mif1"]), tiff_with_tags(&[0xC612, 0x010F])];
+        let samples = [
+            ftyp(*b"heic", &[b"mif1"]),
+            tiff_with_tags(&[0xC612, 0x010F]),
+        ];
         for s in &samples {
             for n in 0..=s.len() {
                 let _ = sniff(s.get(..n).unwrap());

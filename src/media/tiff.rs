@@ -18,14 +18,23 @@ const CANON_UUID: [u8; 16] = [
     0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48,
 ];
 
-/// DNGVersion: only DNG files have it.
+/// `DNGVersion`: only DNG files have it.
 const DNG_VERSION: Tag = Tag(Context::Tiff, 0xC612);
 
-/// SubIFDs: offsets of further IFDs (the full-size image of DNG, NEF, ARW).
+/// `SubIFDs`: offsets of further IFDs (the full-size image of DNG, NEF, ARW).
 const SUB_IFDS: Tag = Tag(Context::Tiff, 0x014A);
 
 /// Makers whose TIFF-structured files are raw sensor data rather than pictures.
-const RAW_MAKERS: [&str; 8] = ["NIKON", "SONY", "PENTAX", "OLYMPUS", "Panasonic", "LEICA", "FUJIFILM", "Hasselblad"];
+const RAW_MAKERS: [&str; 8] = [
+    "NIKON",
+    "SONY",
+    "PENTAX",
+    "OLYMPUS",
+    "Panasonic",
+    "LEICA",
+    "FUJIFILM",
+    "Hasselblad",
+];
 
 /// Reads a TIFF-structured file of `len` bytes; may refine `facts.format` to RAW.
 pub(crate) fn read<R: Read + Seek>(r: &mut R, len: u64, facts: &mut Facts) -> io::Result<()> {
@@ -33,7 +42,9 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, len: u64, facts: &mut Facts) -> io
     let mut buf = Vec::new();
     r.take(len.min(MAX_TIFF_HEAD)).read_to_end(&mut buf)?;
     if len > MAX_TIFF_HEAD {
-        facts.warnings.push(format!("only the first {MAX_TIFF_HEAD} bytes of the TIFF were read"));
+        facts.warnings.push(format!(
+            "only the first {MAX_TIFF_HEAD} bytes of the TIFF were read"
+        ));
     }
     // ORF (`IIRO`, `IIRS`) and RW2 (`IIU\0`) are TIFF with a private magic number.
     let little_endian = buf.starts_with(b"II");
@@ -46,10 +57,11 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, len: u64, facts: &mut Facts) -> io
         return Ok(());
     };
     let dng = parsed.get_field(DNG_VERSION, In::PRIMARY).is_some();
-    let raw_maker = facts
-        .make
-        .as_deref()
-        .is_some_and(|m| RAW_MAKERS.iter().any(|k| m.to_ascii_uppercase().starts_with(&k.to_ascii_uppercase())));
+    let raw_maker = facts.make.as_deref().is_some_and(|m| {
+        RAW_MAKERS
+            .iter()
+            .any(|k| m.to_ascii_uppercase().starts_with(&k.to_ascii_uppercase()))
+    });
     if dng || raw_maker {
         facts.format = Some(Format::Raw);
     }
@@ -59,10 +71,13 @@ pub(crate) fn read<R: Read + Seek>(r: &mut R, len: u64, facts: &mut Facts) -> io
     Ok(())
 }
 
-/// When IFD0 is only a preview (NewSubfileType 1, as in DNG and NEF), the size of the first
-/// full-resolution SubIFD.
+/// When IFD0 is only a preview (`NewSubfileType` 1, as in DNG and NEF), the size of the first
+/// full-resolution `SubIFD`.
 fn full_size_sub_ifd(parsed: &::exif::Exif) -> Option<(u32, u32)> {
-    let subfile = parsed.get_field(Tag(Context::Tiff, 0x00FE), In::PRIMARY)?.value.get_uint(0);
+    let subfile = parsed
+        .get_field(Tag(Context::Tiff, 0x00FE), In::PRIMARY)?
+        .value
+        .get_uint(0);
     if subfile != Some(1) {
         return None;
     }
@@ -74,15 +89,23 @@ fn full_size_sub_ifd(parsed: &::exif::Exif) -> Option<(u32, u32)> {
         .find_map(|(subfile, w, h)| (subfile == 0).then_some((w, h)))
 }
 
-/// (NewSubfileType, ImageWidth, ImageLength) of the IFD at `at`.
+/// (`NewSubfileType`, `ImageWidth`, `ImageLength`) of the IFD at `at`.
 fn ifd_image_size(buf: &[u8], le: bool, at: usize) -> Option<(u32, u32, u32)> {
     let u16_at = |p: usize| -> Option<u16> {
         let b: [u8; 2] = buf.get(p..p.checked_add(2)?)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let u32_at = |p: usize| -> Option<u32> {
         let b: [u8; 4] = buf.get(p..p.checked_add(4)?)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let (mut subfile, mut w, mut h) = (0, None, None);
     for i in 0..usize::from(u16_at(at)?) {
@@ -105,7 +128,11 @@ fn ifd_image_size(buf: &[u8], le: bool, at: usize) -> Option<(u32, u32, u32)> {
 
 /// Reads a Canon CR3: EXIF blocks `CMT1` (IFD0), `CMT2` (Exif IFD), `CMT4` (GPS IFD) inside
 /// Canon's `moov/uuid` box, and the movie header for what exiftool calls its duration.
-pub(crate) fn read_cr3<R: Read + Seek>(r: &mut R, top: &[BoxHeader], facts: &mut Facts) -> io::Result<()> {
+pub(crate) fn read_cr3<R: Read + Seek>(
+    r: &mut R,
+    top: &[BoxHeader],
+    facts: &mut Facts,
+) -> io::Result<()> {
     let Some(moov) = top.iter().find(|b| &b.kind == b"moov") else {
         facts.warnings.push("CR3 without moov box".into());
         return Ok(());

@@ -1,10 +1,10 @@
-//! Date and time strings as EXIF and QuickTime write them.
+//! Date and time strings as EXIF and `QuickTime` write them.
 
 use chrono::{DateTime, NaiveDateTime};
 
 use super::TakenAt;
 
-/// Seconds from 1904-01-01 (the QuickTime epoch) to 1970-01-01.
+/// Seconds from 1904-01-01 (the `QuickTime` epoch) to 1970-01-01.
 const QUICKTIME_EPOCH_OFFSET: i64 = 2_082_844_800;
 
 /// Parses an EXIF `YYYY:MM:DD HH:MM:SS` (also with `-` separators, a `T`, or trailing
@@ -60,20 +60,29 @@ pub(crate) fn parse_iso(s: &str) -> Option<TakenAt> {
     let tail = s.get(19..).unwrap_or("");
     // Skip fractional seconds before the zone.
     let zone = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    Some(TakenAt { local, offset_secs: parse_offset(zone) })
+    Some(TakenAt {
+        local,
+        offset_secs: parse_offset(zone),
+    })
 }
 
-/// A QuickTime `mvhd` creation time (seconds since 1904, UTC). Zero means "not set".
+/// A `QuickTime` `mvhd` creation time (seconds since 1904, UTC). Zero means "not set".
 pub(crate) fn from_quicktime_secs(secs: u64) -> Option<TakenAt> {
     if secs == 0 {
         return None;
     }
-    let unix = i64::try_from(secs).ok()?.checked_sub(QUICKTIME_EPOCH_OFFSET)?;
+    let unix = i64::try_from(secs)
+        .ok()?
+        .checked_sub(QUICKTIME_EPOCH_OFFSET)?;
     let utc = DateTime::from_timestamp(unix, 0)?;
-    Some(TakenAt { local: utc.naive_utc(), offset_secs: Some(0) })
+    Some(TakenAt {
+        local: utc.naive_utc(),
+        offset_secs: Some(0),
+    })
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -18,9 +18,13 @@ pub(crate) fn size<R: Read + Seek>(r: &mut R) -> io::Result<Option<(u32, u32)>> 
     };
     let dims = match c.get(0..4) {
         // Canvas size minus one, 24 bits each, after 4 bytes of flags.
-        Some(b"VP8X") => le24(12).zip(le24(15)).map(|(w, h)| (w.saturating_add(1), h.saturating_add(1))),
+        Some(b"VP8X") => le24(12)
+            .zip(le24(15))
+            .map(|(w, h)| (w.saturating_add(1), h.saturating_add(1))),
         // Key frame: 3-byte frame tag, start code 9d 01 2a, then 14-bit sizes.
-        Some(b"VP8 ") => le16(14).zip(le16(16)).map(|(w, h)| (w & 0x3FFF, h & 0x3FFF)),
+        Some(b"VP8 ") => le16(14)
+            .zip(le16(16))
+            .map(|(w, h)| (w & 0x3FFF, h & 0x3FFF)),
         // Signature 0x2f, then 14-bit width-1 and height-1, little-endian bit packed.
         Some(b"VP8L") => c
             .get(9..13)

@@ -91,6 +91,7 @@ fn clean(v: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -106,16 +107,28 @@ mod tests {
         assert_eq!(f.model.as_deref(), Some("Canon PowerShot A5"));
         assert_eq!(f.orientation, Some(6));
         let t = f.taken_at.unwrap();
-        assert_eq!((t.local.to_string().as_str(), t.offset_secs), ("2004-08-27 13:52:55", Some(7200)));
+        assert_eq!(
+            (t.local.to_string().as_str(), t.offset_secs),
+            ("2004-08-27 13:52:55", Some(7200))
+        );
     }
 
     #[test]
     fn decodes_utf16_and_survives_garbage() {
-        let raw: Vec<u8> = [0xFF, 0xFE].into_iter().chain("tiff:Make='A'".bytes().flat_map(|b| [b, 0])).collect();
+        let raw: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("tiff:Make='A'".bytes().flat_map(|b| [b, 0]))
+            .collect();
         let mut f = Facts::default();
         apply(&decode(&raw), &mut f);
         assert_eq!(f.make.as_deref(), Some("A"));
-        for s in ["tiff:Make=", "tiff:Make=\"x", "<tiff:Model>", "<tiff:Model>ab", "\u{fffd}tiff:Make=\u{fffd}"] {
+        for s in [
+            "tiff:Make=",
+            "tiff:Make=\"x",
+            "<tiff:Model>",
+            "<tiff:Model>ab",
+            "\u{fffd}tiff:Make=\u{fffd}",
+        ] {
             apply(s, &mut Facts::default());
         }
     }
