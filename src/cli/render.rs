@@ -14,9 +14,10 @@ use crate::store::{GcReport, RebuildReport};
 /// Shows a progress bar for `progress` until `finished` says so.
 pub fn watch(progress: &Progress, finished: impl Fn() -> bool) {
     let bar = ProgressBar::new(0);
-    let style = ProgressStyle::with_template("{spinner} {msg:>8} [{bar:30}] {pos}/{len} files {wide_msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{spinner} {msg:>8} [{bar:30}] {pos}/{len} files {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
     bar.set_style(style);
     while !finished() {
         let s = progress.snapshot();
@@ -76,14 +77,22 @@ pub fn export(r: &ExportReport, dir: &Path) -> String {
 
 /// The check report.
 pub fn check(r: &LibraryCheck, read_data: bool) -> String {
-    let what = if read_data { "structure and every byte" } else { "structure" };
+    let what = if read_data {
+        "structure and every byte"
+    } else {
+        "structure"
+    };
     let mut out = format!(
         "check ({what}): {} assets, {} files, {} chunks in {} packs{}",
         r.assets,
         r.store.blobs,
         r.store.chunks,
         r.store.packs,
-        if read_data { format!(", {} re-hashed", HumanBytes(r.store.bytes_verified)) } else { String::new() }
+        if read_data {
+            format!(", {} re-hashed", HumanBytes(r.store.bytes_verified))
+        } else {
+            String::new()
+        }
     );
     if r.is_clean() {
         out.push_str("\nclean: no problems found");
@@ -105,12 +114,22 @@ pub fn check(r: &LibraryCheck, read_data: bool) -> String {
 
 /// The index rebuild report.
 pub fn rebuild(r: &RebuildReport) -> String {
-    let mut out = format!("rebuilt the index from {} packs: {} chunks, {} files", r.packs, r.chunks, r.blobs);
+    let mut out = format!(
+        "rebuilt the index from {} packs: {} chunks, {} files",
+        r.packs, r.chunks, r.blobs
+    );
     for (pack, offset, why) in &r.damaged_packs {
-        let _ = write!(out, "\n  pack {pack} unreadable from offset {offset}: {why}");
+        let _ = write!(
+            out,
+            "\n  pack {pack} unreadable from offset {offset}: {why}"
+        );
     }
     if !r.incomplete_blobs.is_empty() {
-        let _ = write!(out, "\n  {} file(s) lost chunks; run `shoebox check` to name them", r.incomplete_blobs.len());
+        let _ = write!(
+            out,
+            "\n  {} file(s) lost chunks; run `shoebox check` to name them",
+            r.incomplete_blobs.len()
+        );
     }
     out
 }
@@ -130,7 +149,11 @@ pub fn gc(purged: u64, r: &GcReport) -> String {
 
 /// Library statistics.
 pub fn stats(c: &Counts) -> String {
-    let ratio = if c.ingested_bytes > 0 { c.stored_bytes as f64 / c.ingested_bytes as f64 } else { 0.0 };
+    let ratio = if c.ingested_bytes > 0 {
+        c.stored_bytes as f64 / c.ingested_bytes as f64
+    } else {
+        0.0
+    };
     format!(
         "assets: {} ({} photos, {} videos, {} Live Photos), {} in the trash\n\
          files received: {} ({})\n\

@@ -18,11 +18,11 @@ use crate::library::{Batch, Incoming, Ingested, Library, Origin, Stamp};
 pub use walk::{FoundFile, Walk, walk};
 
 /// Commit a batch when it holds this many bytes...
-const BATCH_BYTES: u64 = 256 * 1024 * 1024;
-/// ...or this many files...
-const BATCH_FILES: u64 = 1000;
+const BATCH_BYTES: u64 = 128 * 1024 * 1024;
+/// ...or this many files (the default of `--commit-every`)...
+pub const BATCH_FILES: u64 = 1000;
 /// ...or has been open this long.
-const BATCH_AGE: Duration = Duration::from_secs(5);
+const BATCH_AGE: Duration = Duration::from_secs(1);
 
 /// What an import did.
 #[derive(Debug, Default, Clone)]
@@ -54,13 +54,19 @@ impl Summary {
 pub struct ImportJob {
     library: Arc<Library>,
     roots: Vec<PathBuf>,
+    commit_every: u64,
     summary: Summary,
 }
 
 impl ImportJob {
-    /// An import of `roots` into `library`.
-    pub fn new(library: Arc<Library>, roots: Vec<PathBuf>) -> Self {
-        Self { library, roots, summary: Summary::default() }
+    /// An import of `roots` into `library`, committing at least every `commit_every` files.
+    pub fn new(library: Arc<Library>, roots: Vec<PathBuf>, commit_every: u64) -> Self {
+        Self {
+            library,
+            roots,
+            commit_every: commit_every.max(1),
+            summary: Summary::default(),
+        }
     }
 
     /// The result so far.
@@ -74,10 +80,18 @@ impl ImportJob {
     }
 
     fn skip(&mut self, path: PathBuf, reason: impl Into<String>) {
-        self.summary.skipped.entry(reason.into()).or_default().push(path);
+        self.summary
+            .skipped
+            .entry(reason.into())
+            .or_default()
+            .push(path);
     }
 
-    fn import_all(&mut self, files: Vec<FoundFile>, progress: &Progress) -> Result<(), crate::library::Error> {
+    fn import_all(
+        &mut self,
+        files: Vec<FoundFile>,
+        progress: &Progress,
+    ) -> Result<(), crate::library::Error> {
         let library = Arc::clone(&self.library);
         let mut batch: Option<(Batch<'_>, Instant)> = None;
         for file in files {
@@ -85,7 +99,9 @@ impl ImportJob {
                 break;
             }
             let stamp = stamp(&file);
-            let origin = Origin::Import { path: file.path.to_string_lossy().into_owned() };
+            let origin = Origin::Import {
+                path: file.path.to_string_lossy().into_owned(),
+            };
             progress.set_current(file.path.display().to_string());
             if stamp.size == 0 {
                 self.skip(file.path, "empty file");
@@ -102,18 +118,33 @@ impl ImportJob {
                 None => (library.begin()?, Instant::now()),
             };
             let mut open = open;
-            let name = file.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let item = Incoming { file: &file.path, origin, name, stamp: Some(stamp), file_time: Some(stamp.mtime_ns / 1_000_000_000) };
+            let name = file
+                .path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let item = Incoming {
+                file: &file.path,
+                origin,
+                name,
+                stamp: Some(stamp),
+                file_time: Some(stamp.mtime_ns / 1_000_000_000),
+            };
             match open.ingest(&item) {
                 Ok(outcome) => self.count(outcome, &file, stamp.size),
-                Err(e @ (crate::library::Error::Io { .. } | crate::library::Error::Store(crate::store::Error::SourceRead(_)))) => {
+                Err(
+                    e @ (crate::library::Error::Io { .. }
+                    | crate::library::Error::Store(crate::store::Error::SourceRead(_))),
+                ) => {
                     progress.record_error(format!("{}: {e}", file.path.display()));
                     self.summary.failed.push((file.path.clone(), e.to_string()));
                 }
                 Err(e) => return Err(e),
             }
             progress.advance(1, stamp.size);
-            if open.bytes >= BATCH_BYTES || open.files >= BATCH_FILES || started.elapsed() >= BATCH_AGE {
+            if open.bytes >= BATCH_BYTES
+                || open.files >= self.commit_every
+                || started.elapsed() >= BATCH_AGE
+            {
                 open.commit()?;
             } else {
                 batch = Some((open, started));
@@ -138,7 +169,15 @@ impl ImportJob {
 }
 
 fn stamp(file: &FoundFile) -> Stamp {
-    Stamp { size: file.meta.len(), mtime_ns: file.meta.mtime().saturating_mul(1_000_000_000).saturating_add(file.meta.mtime_nsec()), inode: file.meta.ino() }
+    Stamp {
+        size: file.meta.len(),
+        mtime_ns: file
+            .meta
+            .mtime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(file.meta.mtime_nsec()),
+        inode: file.meta.ino(),
+    }
 }
 
 impl Job for ImportJob {
@@ -156,11 +195,18 @@ impl Job for ImportJob {
             progress.record_error(format!("{}: {reason}", path.display()));
             self.summary.failed.push((path, reason));
         }
-        progress.add_total(found.files.len() as u64, found.files.iter().map(|f| f.meta.len()).sum());
-        self.import_all(found.files, progress).map_err(|e| JobError(Box::new(e)))?;
+        progress.add_total(
+            found.files.len() as u64,
+            found.files.iter().map(|f| f.meta.len()).sum(),
+        );
+        self.import_all(found.files, progress)
+            .map_err(|e| JobError(Box::new(e)))?;
         if progress.is_cancelled() {
             return Ok(Outcome::Cancelled);
         }
-        Ok(Outcome::Done(format!("{} new, {} duplicates", self.summary.new, self.summary.duplicates)))
+        Ok(Outcome::Done(format!(
+            "{} new, {} duplicates",
+            self.summary.new, self.summary.duplicates
+        )))
     }
 }

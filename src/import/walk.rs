@@ -41,32 +41,47 @@ pub fn walk(roots: &[PathBuf], exclude: &Path) -> Walk {
 }
 
 fn is_sidecar_name(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xmp"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xmp"))
 }
 
 fn visit(path: &Path, exclude: &Path, visited: &mut HashSet<(u64, u64)>, out: &mut Walk) {
     let meta = match fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            let why = if fs::symlink_metadata(path).is_ok() { format!("broken symlink or unreadable: {e}") } else { e.to_string() };
+            let why = if fs::symlink_metadata(path).is_ok() {
+                format!("broken symlink or unreadable: {e}")
+            } else {
+                e.to_string()
+            };
             out.failed.push((path.to_path_buf(), why));
             return;
         }
     };
     if meta.is_file() {
-        out.files.push(FoundFile { path: path.to_path_buf(), meta });
+        out.files.push(FoundFile {
+            path: path.to_path_buf(),
+            meta,
+        });
         return;
     }
     if !meta.is_dir() {
-        out.skipped.push((path.to_path_buf(), "not a regular file".into()));
+        out.skipped
+            .push((path.to_path_buf(), "not a regular file".into()));
         return;
     }
     if fs::canonicalize(path).is_ok_and(|p| p == exclude) {
-        out.skipped.push((path.to_path_buf(), "this is the library's own data folder".into()));
+        out.skipped.push((
+            path.to_path_buf(),
+            "this is the library's own data folder".into(),
+        ));
         return;
     }
     if !visited.insert((meta.dev(), meta.ino())) {
-        out.skipped.push((path.to_path_buf(), "folder already visited (symlink loop or second link)".into()));
+        out.skipped.push((
+            path.to_path_buf(),
+            "folder already visited (symlink loop or second link)".into(),
+        ));
         return;
     }
     let entries = match fs::read_dir(path) {
@@ -100,8 +115,19 @@ mod tests {
         fs::create_dir_all(root.join("lib")).unwrap();
         fs::write(root.join("lib/catalog.redb"), b"x").unwrap();
         let w = walk(&[root.clone()], &root.join("lib"));
-        let names: Vec<_> = w.files.iter().map(|f| f.path.strip_prefix(&root).unwrap().to_path_buf()).collect();
-        assert_eq!(names, vec![PathBuf::from("a/x.jpg"), PathBuf::from("b.jpg"), PathBuf::from("a/x.xmp")]);
+        let names: Vec<_> = w
+            .files
+            .iter()
+            .map(|f| f.path.strip_prefix(&root).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                PathBuf::from("a/x.jpg"),
+                PathBuf::from("b.jpg"),
+                PathBuf::from("a/x.xmp")
+            ]
+        );
         assert_eq!(w.skipped.len(), 2, "{:?}", w.skipped);
         assert_eq!(w.failed.len(), 1, "{:?}", w.failed);
     }

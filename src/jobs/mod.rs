@@ -70,7 +70,10 @@ impl Scheduler {
     /// Starts `job` now.
     pub fn spawn<J: Job>(&self, mut job: J) -> Result<Running<J>, JobError> {
         let progress = Progress::new(job.name());
-        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(progress.clone());
+        self.seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(progress.clone());
         let p = progress.clone();
         let handle = std::thread::Builder::new()
             .name(job.name())
@@ -85,7 +88,10 @@ impl Scheduler {
 
     /// Snapshots of every job started, oldest first.
     pub fn statuses(&self) -> Vec<Snapshot> {
-        self.seen.lock().map(|s| s.iter().map(Progress::snapshot).collect()).unwrap_or_default()
+        self.seen
+            .lock()
+            .map(|s| s.iter().map(Progress::snapshot).collect())
+            .unwrap_or_default()
     }
 
     /// Asks every running job to stop at its next safe point.

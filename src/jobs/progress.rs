@@ -51,7 +51,11 @@ impl Snapshot {
     /// Bytes per second since the start.
     pub fn rate(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 { self.bytes_done as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            self.bytes_done as f64 / secs
+        } else {
+            0.0
+        }
     }
 
     /// Time left at the average rate so far, when totals are known.
@@ -97,12 +101,20 @@ impl Progress {
 
     /// Says what is being worked on.
     pub fn set_current(&self, what: impl Into<String>) {
-        *self.inner.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = what.into();
+        *self
+            .inner
+            .current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = what.into();
     }
 
     /// Remembers an error for the status page (the job goes on).
     pub fn record_error(&self, what: impl Into<String>) {
-        let mut errors = self.inner.errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut errors = self
+            .inner
+            .errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if errors.len() == KEPT_ERRORS {
             errors.remove(0);
         }
@@ -156,7 +168,10 @@ mod tests {
             writer.record_error(format!("e{i}"));
         }
         let s = p.snapshot();
-        assert_eq!((s.items_done, s.items_total, s.bytes_done, s.bytes_total), (3, 10, 300, 1000));
+        assert_eq!(
+            (s.items_done, s.items_total, s.bytes_done, s.bytes_total),
+            (3, 10, 300, 1000)
+        );
         assert_eq!(s.current, "a.jpg");
         assert_eq!(s.recent_errors.len(), KEPT_ERRORS);
         assert_eq!(s.recent_errors.last().unwrap(), "e24");

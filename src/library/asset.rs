@@ -65,7 +65,9 @@ impl Origin {
     /// The file name the source used, if it has one.
     pub fn file_name(&self) -> Option<&str> {
         match self {
-            Self::Import { path } | Self::Dav { path, .. } => path.rsplit('/').next().filter(|n| !n.is_empty()),
+            Self::Import { path } | Self::Dav { path, .. } => {
+                path.rsplit('/').next().filter(|n| !n.is_empty())
+            }
             Self::Icloud { .. } => None,
         }
     }
@@ -101,7 +103,9 @@ impl Taken {
 
     /// The local calendar date-time.
     pub fn local_datetime(&self) -> chrono::NaiveDateTime {
-        chrono::DateTime::from_timestamp(self.local, 0).unwrap_or_default().naive_utc()
+        chrono::DateTime::from_timestamp(self.local, 0)
+            .unwrap_or_default()
+            .naive_utc()
     }
 }
 

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use redb::{ReadableDatabase, ReadableTable};
 
+use super::Library;
 use super::asset::{AssetId, State};
 use super::db::{self, ASSETS, BLOB_OWNERS, META, TIMELINE};
 use super::error::Result;
 use super::ingest::kind_counter;
-use super::Library;
 use crate::store::{BlobId, CheckReport};
 
 /// What `shoebox check` found.
@@ -55,18 +55,29 @@ impl Library {
             for blob in asset.blobs() {
                 names.insert(blob, (asset.id, asset.original.name.clone()));
                 match self.store.blob_refs(&txn, blob)? {
-                    None => report.problems.push(format!("asset {} ({}): blob {blob} is not in the store", asset.id, asset.original.name)),
+                    None => report.problems.push(format!(
+                        "asset {} ({}): blob {blob} is not in the store",
+                        asset.id, asset.original.name
+                    )),
                     Some(1) => {}
-                    Some(n) => report.problems.push(format!("blob {blob} of asset {} holds {n} references, expected 1", asset.id)),
+                    Some(n) => report.problems.push(format!(
+                        "blob {blob} of asset {} holds {n} references, expected 1",
+                        asset.id
+                    )),
                 }
                 if owners.get(&blob.0)?.map(|v| v.value()) != Some(asset.id.0) {
-                    report.problems.push(format!("blob {blob} is not recorded as owned by asset {}", asset.id));
+                    report.problems.push(format!(
+                        "blob {blob} is not recorded as owned by asset {}",
+                        asset.id
+                    ));
                 }
             }
         }
         let timeline = redb::ReadableTableMetadata::len(&txn.open_table(TIMELINE)?)?;
         if timeline != active_visible {
-            report.problems.push(format!("timeline has {timeline} entries for {active_visible} visible assets"));
+            report.problems.push(format!(
+                "timeline has {timeline} entries for {active_visible} visible assets"
+            ));
         }
         let meta = txn.open_table(META)?;
         for (key, counted) in [("assets", report.assets), ("trashed", trashed)]
@@ -75,13 +86,17 @@ impl Library {
         {
             let recorded = db::meta_get(&meta, key)?;
             if recorded != counted {
-                report.problems.push(format!("counter {key} says {recorded}, counted {counted}"));
+                report
+                    .problems
+                    .push(format!("counter {key} says {recorded}, counted {counted}"));
             }
         }
         for damage in &store.damage {
             for blob in damage.blobs() {
                 if let Some((id, name)) = names.get(blob) {
-                    report.damaged_assets.push((*id, name.clone(), damage.to_string()));
+                    report
+                        .damaged_assets
+                        .push((*id, name.clone(), damage.to_string()));
                 }
             }
         }

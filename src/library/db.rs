@@ -14,15 +14,18 @@ use crate::store::BlobId;
 /// Asset id → asset.
 pub(crate) const ASSETS: TableDefinition<u64, &[u8]> = TableDefinition::new("library.assets");
 /// Blob id → the asset holding it (dedup across sources).
-pub(crate) const BLOB_OWNERS: TableDefinition<&[u8; 32], u64> = TableDefinition::new("library.blob_owners");
+pub(crate) const BLOB_OWNERS: TableDefinition<&[u8; 32], u64> =
+    TableDefinition::new("library.blob_owners");
 /// Origin key → what it delivered (skip unchanged files without reading them).
 pub(crate) const ORIGINS: TableDefinition<&str, &[u8]> = TableDefinition::new("library.origins");
 /// (capture instant, asset id) → () for active, visible assets: the timeline order.
-pub(crate) const TIMELINE: TableDefinition<&[u8; 16], ()> = TableDefinition::new("library.timeline");
+pub(crate) const TIMELINE: TableDefinition<&[u8; 16], ()> =
+    TableDefinition::new("library.timeline");
 /// (trashed-at, asset id) → () for trashed assets.
 pub(crate) const TRASH: TableDefinition<&[u8; 16], ()> = TableDefinition::new("library.trash");
 /// Live Photo content identifier → asset.
-pub(crate) const CONTENT_IDS: TableDefinition<&str, u64> = TableDefinition::new("library.content_ids");
+pub(crate) const CONTENT_IDS: TableDefinition<&str, u64> =
+    TableDefinition::new("library.content_ids");
 /// Named counters and settings of the library.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("library.meta");
 
@@ -37,22 +40,32 @@ pub(crate) trait Versioned: Serialize + DeserializeOwned {
     const VERSION: u8;
     /// Decodes an older version. No older versions exist yet.
     fn migrate(version: u8, _bytes: &[u8]) -> Result<Self> {
-        Err(Error::BadValue { table: Self::TABLE, what: format!("unknown value version {version}") })
+        Err(Error::BadValue {
+            table: Self::TABLE,
+            what: format!("unknown value version {version}"),
+        })
     }
 }
 
 pub(crate) fn encode<T: Versioned>(value: &T) -> Result<Vec<u8>> {
     let mut out = vec![T::VERSION];
-    postcard::to_io(value, &mut out).map_err(|e| Error::BadValue { table: T::TABLE, what: e.to_string() })?;
+    postcard::to_io(value, &mut out).map_err(|e| Error::BadValue {
+        table: T::TABLE,
+        what: e.to_string(),
+    })?;
     Ok(out)
 }
 
 pub(crate) fn decode<T: Versioned>(bytes: &[u8]) -> Result<T> {
-    let (&version, rest) = bytes
-        .split_first()
-        .ok_or(Error::BadValue { table: T::TABLE, what: "empty value".into() })?;
+    let (&version, rest) = bytes.split_first().ok_or(Error::BadValue {
+        table: T::TABLE,
+        what: "empty value".into(),
+    })?;
     if version == T::VERSION {
-        postcard::from_bytes(rest).map_err(|e| Error::BadValue { table: T::TABLE, what: e.to_string() })
+        postcard::from_bytes(rest).map_err(|e| Error::BadValue {
+            table: T::TABLE,
+            what: e.to_string(),
+        })
     } else {
         T::migrate(version, rest)
     }
@@ -102,10 +115,16 @@ pub(crate) fn split_order_key(k: &[u8; 16]) -> (i64, AssetId) {
     let mut b = [0u8; 8];
     a.copy_from_slice(&k[..8]);
     b.copy_from_slice(&k[8..]);
-    ((u64::from_be_bytes(a) ^ (1 << 63)) as i64, AssetId(u64::from_be_bytes(b)))
+    (
+        (u64::from_be_bytes(a) ^ (1 << 63)) as i64,
+        AssetId(u64::from_be_bytes(b)),
+    )
 }
 
-pub(crate) fn get_asset(t: &impl ReadableTable<u64, &'static [u8]>, id: AssetId) -> Result<Option<Asset>> {
+pub(crate) fn get_asset(
+    t: &impl ReadableTable<u64, &'static [u8]>,
+    id: AssetId,
+) -> Result<Option<Asset>> {
     t.get(id.0)?.map(|v| decode(v.value())).transpose()
 }
 
@@ -113,7 +132,11 @@ pub(crate) fn meta_get(t: &impl ReadableTable<&'static str, u64>, key: &str) -> 
     Ok(t.get(key)?.map_or(0, |v| v.value()))
 }
 
-pub(crate) fn meta_add(t: &mut redb::Table<&'static str, u64>, key: &str, delta: i64) -> Result<()> {
+pub(crate) fn meta_add(
+    t: &mut redb::Table<&'static str, u64>,
+    key: &str,
+    delta: i64,
+) -> Result<()> {
     let next = meta_get(t, key)?.saturating_add_signed(delta);
     t.insert(key, next)?;
     Ok(())
@@ -125,24 +148,48 @@ mod tests {
 
     #[test]
     fn order_keys_sort_by_time_then_id() {
-        let mut keys = vec![order_key(5, AssetId(1)), order_key(-3, AssetId(9)), order_key(5, AssetId(0)), order_key(i64::MIN, AssetId(2))];
+        let mut keys = vec![
+            order_key(5, AssetId(1)),
+            order_key(-3, AssetId(9)),
+            order_key(5, AssetId(0)),
+            order_key(i64::MIN, AssetId(2)),
+        ];
         keys.sort();
         let decoded: Vec<_> = keys.iter().map(split_order_key).collect();
-        assert_eq!(decoded, vec![(i64::MIN, AssetId(2)), (-3, AssetId(9)), (5, AssetId(0)), (5, AssetId(1))]);
+        assert_eq!(
+            decoded,
+            vec![
+                (i64::MIN, AssetId(2)),
+                (-3, AssetId(9)),
+                (5, AssetId(0)),
+                (5, AssetId(1))
+            ]
+        );
     }
 
     #[test]
     fn unknown_version_is_refused() {
-        let e = OriginEntry { asset: AssetId(3), blob: BlobId([1; 32]), stamp: None };
+        let e = OriginEntry {
+            asset: AssetId(3),
+            blob: BlobId([1; 32]),
+            stamp: None,
+        };
         let mut bytes = encode(&e).unwrap();
         assert_eq!(decode::<OriginEntry>(&bytes).unwrap(), e);
         bytes[0] = 9;
-        assert!(matches!(decode::<OriginEntry>(&bytes), Err(Error::BadValue { .. })));
+        assert!(matches!(
+            decode::<OriginEntry>(&bytes),
+            Err(Error::BadValue { .. })
+        ));
     }
 }
 
 /// Writes an asset and moves its timeline/trash keys when its time or state changed.
-pub(crate) fn put_asset(txn: &redb::WriteTransaction, before: Option<&Asset>, after: &Asset) -> Result<()> {
+pub(crate) fn put_asset(
+    txn: &redb::WriteTransaction,
+    before: Option<&Asset>,
+    after: &Asset,
+) -> Result<()> {
     let key_of = |a: &Asset| match a.state {
         super::asset::State::Active if !a.hidden => (Some(order_key(a.taken.utc(), a.id)), None),
         super::asset::State::Active => (None, None),
@@ -168,6 +215,7 @@ pub(crate) fn put_asset(txn: &redb::WriteTransaction, before: Option<&Asset>, af
             trash.insert(&k, ())?;
         }
     }
-    txn.open_table(ASSETS)?.insert(after.id.0, encode(after)?.as_slice())?;
+    txn.open_table(ASSETS)?
+        .insert(after.id.0, encode(after)?.as_slice())?;
     Ok(())
 }

@@ -38,7 +38,9 @@ pub enum Error {
         what: String,
     },
     /// An earlier failure in this batch left it unusable; nothing of it was committed.
-    #[error("the batch was abandoned after an earlier storage failure; nothing of it was committed")]
+    #[error(
+        "the batch was abandoned after an earlier storage failure; nothing of it was committed"
+    )]
     BatchAbandoned,
 }
 
@@ -67,4 +69,9 @@ macro_rules! from_redb {
         }
     )*};
 }
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);

@@ -5,9 +5,9 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use super::Library;
 use super::asset::{Asset, AssetId, Part, State};
 use super::error::{Error, Result};
-use super::Library;
 use crate::jobs::Progress;
 use crate::store::BlobId;
 
@@ -77,13 +77,23 @@ impl Library {
     }
 
     /// The path to write `name` to, or `None` when a file with these exact bytes is there.
-    fn free_target(&self, dir: &Path, name: &str, blob: BlobId, report: &mut ExportReport) -> Result<Option<PathBuf>> {
+    fn free_target(
+        &self,
+        dir: &Path,
+        name: &str,
+        blob: BlobId,
+        report: &mut ExportReport,
+    ) -> Result<Option<PathBuf>> {
         let (stem, ext) = match name.rsplit_once('.') {
             Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
             _ => (name.to_string(), String::new()),
         };
         for n in 1u32.. {
-            let candidate = if n == 1 { dir.join(name) } else { dir.join(format!("{stem} ({n}){ext}")) };
+            let candidate = if n == 1 {
+                dir.join(name)
+            } else {
+                dir.join(format!("{stem} ({n}){ext}"))
+            };
             if !candidate.exists() {
                 if n > 1 {
                     report.renamed += 1;
@@ -103,12 +113,18 @@ impl Library {
         let mut reader = self.store.reader(part.blob)?;
         let mut out = File::create(&tmp).map_err(Error::io(&tmp))?;
         let copied = io::copy(&mut reader, &mut out);
-        let finish = copied.and_then(|_| out.flush()).and_then(|()| out.sync_all());
+        let finish = copied
+            .and_then(|_| out.flush())
+            .and_then(|()| out.sync_all());
         if let Err(e) = finish {
             let _ = fs::remove_file(&tmp);
-            return Err(Error::Io { path: target.to_path_buf(), source: e });
+            return Err(Error::Io {
+                path: target.to_path_buf(),
+                source: e,
+            });
         }
-        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(asset.taken.utc()).unwrap_or(0));
+        let when = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs(u64::try_from(asset.taken.utc()).unwrap_or(0));
         let _ = out.set_modified(when);
         fs::rename(&tmp, target).map_err(Error::io(target))
     }
@@ -116,7 +132,17 @@ impl Library {
 
 /// A file name that cannot escape its folder.
 fn safe_name(part: &Part, asset: &Asset) -> String {
-    let cleaned: String = part.name.chars().map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c }).collect();
+    let cleaned: String = part
+        .name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | '\0') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
     if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
         format!("{}.{}", asset.id, asset.format)
     } else {

@@ -58,7 +58,12 @@ pub struct Batch<'l> {
 impl Library {
     /// Starts a batch (one write transaction).
     pub fn begin(&self) -> Result<Batch<'_>> {
-        Ok(Batch { lib: self, txn: Some(self.db.begin_write()?), files: 0, bytes: 0 })
+        Ok(Batch {
+            lib: self,
+            txn: Some(self.db.begin_write()?),
+            files: 0,
+            bytes: 0,
+        })
     }
 
     /// Ingests one file in its own transaction.
@@ -92,7 +97,12 @@ impl Batch<'_> {
     /// Makes the batch durable: pack data is fsynced, then the transaction commits.
     pub fn commit(mut self) -> Result<()> {
         let txn = self.txn.take().ok_or(Error::BatchAbandoned)?;
-        let result = self.lib.store.prepare_commit(&txn).map_err(Error::from).and_then(|()| txn.commit().map_err(Error::from));
+        let result = self
+            .lib
+            .store
+            .prepare_commit(&txn)
+            .map_err(Error::from)
+            .and_then(|()| txn.commit().map_err(Error::from));
         if result.is_err() {
             self.lib.store.discard_uncommitted();
         }
@@ -126,14 +136,31 @@ fn ingest_one(lib: &Library, txn: &WriteTransaction, item: &Incoming<'_>) -> Res
     };
     let file = File::open(item.file).map_err(Error::io(item.file))?;
     let cuts: Vec<u64> = facts.data_offset.into_iter().collect();
-    let put = lib.store.put(txn, BufReader::with_capacity(1 << 20, file), &cuts, !format.is_compressed())?;
-    let part = Part { blob: put.blob, size: put.size, name: item.name.clone() };
+    let put = lib.store.put(
+        txn,
+        BufReader::with_capacity(1 << 20, file),
+        &cuts,
+        !format.is_compressed(),
+    )?;
+    let part = Part {
+        blob: put.blob,
+        size: put.size,
+        name: item.name.clone(),
+    };
     let mut meta = txn.open_table(META)?;
     db::meta_add(&mut meta, "ingested_files", 1)?;
-    db::meta_add(&mut meta, "ingested_bytes", i64::try_from(put.size).unwrap_or(i64::MAX))?;
+    db::meta_add(
+        &mut meta,
+        "ingested_bytes",
+        i64::try_from(put.size).unwrap_or(i64::MAX),
+    )?;
     drop(meta);
 
-    if let Some(owner) = txn.open_table(BLOB_OWNERS)?.get(&put.blob.0)?.map(|v| AssetId(v.value())) {
+    if let Some(owner) = txn
+        .open_table(BLOB_OWNERS)?
+        .get(&put.blob.0)?
+        .map(|v| AssetId(v.value()))
+    {
         return add_origin(txn, owner, item, &put);
     }
     let outcome = if let Some(owner) = sidecar_of {
@@ -145,11 +172,17 @@ fn ingest_one(lib: &Library, txn: &WriteTransaction, item: &Incoming<'_>) -> Res
     } else {
         Ingested::New(new_asset(txn, item, part, &facts, format)?)
     };
-    let (Ingested::New(asset) | Ingested::Paired(asset)) = outcome else { return Ok(outcome) };
+    let (Ingested::New(asset) | Ingested::Paired(asset)) = outcome else {
+        return Ok(outcome);
+    };
     txn.open_table(BLOB_OWNERS)?.insert(&put.blob.0, asset.0)?;
     lib.store.retain(txn, put.blob)?;
     let mut meta = txn.open_table(META)?;
-    db::meta_add(&mut meta, "bytes", i64::try_from(put.size).unwrap_or(i64::MAX))?;
+    db::meta_add(
+        &mut meta,
+        "bytes",
+        i64::try_from(put.size).unwrap_or(i64::MAX),
+    )?;
     drop(meta);
     record_origin(txn, item, asset, &put)?;
     if matches!(outcome, Ingested::Paired(_)) {
@@ -159,8 +192,17 @@ fn ingest_one(lib: &Library, txn: &WriteTransaction, item: &Incoming<'_>) -> Res
 }
 
 /// The same bytes arrived again: remember the origin on the existing asset.
-fn add_origin(txn: &WriteTransaction, owner: AssetId, item: &Incoming<'_>, put: &Put) -> Result<Ingested> {
-    let previous = txn.open_table(ORIGINS)?.get(item.origin.key().as_str())?.map(|v| db::decode::<OriginEntry>(v.value())).transpose()?;
+fn add_origin(
+    txn: &WriteTransaction,
+    owner: AssetId,
+    item: &Incoming<'_>,
+    put: &Put,
+) -> Result<Ingested> {
+    let previous = txn
+        .open_table(ORIGINS)?
+        .get(item.origin.key().as_str())?
+        .map(|v| db::decode::<OriginEntry>(v.value()))
+        .transpose()?;
     record_origin(txn, item, owner, put)?;
     if previous.is_some_and(|p| p.blob == put.blob) {
         return Ok(Ingested::Unchanged(owner));
@@ -175,9 +217,19 @@ fn add_unique(origins: &mut Vec<Origin>, origin: &Origin) {
     }
 }
 
-fn record_origin(txn: &WriteTransaction, item: &Incoming<'_>, asset: AssetId, put: &Put) -> Result<()> {
-    let entry = OriginEntry { asset, blob: put.blob, stamp: item.stamp };
-    txn.open_table(ORIGINS)?.insert(item.origin.key().as_str(), db::encode(&entry)?.as_slice())?;
+fn record_origin(
+    txn: &WriteTransaction,
+    item: &Incoming<'_>,
+    asset: AssetId,
+    put: &Put,
+) -> Result<()> {
+    let entry = OriginEntry {
+        asset,
+        blob: put.blob,
+        stamp: item.stamp,
+    };
+    txn.open_table(ORIGINS)?
+        .insert(item.origin.key().as_str(), db::encode(&entry)?.as_slice())?;
     Ok(())
 }
 
@@ -185,13 +237,22 @@ fn record_origin(txn: &WriteTransaction, item: &Incoming<'_>, asset: AssetId, pu
 /// (`IMG_1.xmp` or `IMG_1.JPG.xmp` → `IMG_1.JPG`).
 fn sidecar_owner(txn: &WriteTransaction, origin: &Origin) -> Result<Option<AssetId>> {
     let key = origin.key();
-    let Some(stem) = key.rsplit_once('.').map(|(s, _)| s) else { return Ok(None) };
+    let Some(stem) = key.rsplit_once('.').map(|(s, _)| s) else {
+        return Ok(None);
+    };
     let origins = txn.open_table(ORIGINS)?;
-    for candidate in [stem.to_string(), stem.rsplit_once('.').map_or_else(String::new, |(s, _)| s.to_string())] {
+    for candidate in [
+        stem.to_string(),
+        stem.rsplit_once('.')
+            .map_or_else(String::new, |(s, _)| s.to_string()),
+    ] {
         if candidate.is_empty() {
             continue;
         }
-        let exact = origins.get(candidate.as_str())?.map(|v| db::decode::<OriginEntry>(v.value())).transpose()?;
+        let exact = origins
+            .get(candidate.as_str())?
+            .map(|v| db::decode::<OriginEntry>(v.value()))
+            .transpose()?;
         if let Some(e) = exact {
             return Ok(Some(e.asset));
         }
@@ -211,11 +272,18 @@ fn sidecar_owner(txn: &WriteTransaction, origin: &Origin) -> Result<Option<Asset
 
 /// An asset waiting for the other half of this Live Photo.
 fn live_partner(txn: &WriteTransaction, facts: &Facts, format: Format) -> Result<Option<AssetId>> {
-    let Some(cid) = &facts.content_id else { return Ok(None) };
-    let Some(owner) = txn.open_table(CONTENT_IDS)?.get(cid.as_str())?.map(|v| AssetId(v.value())) else {
+    let Some(cid) = &facts.content_id else {
         return Ok(None);
     };
-    let asset = db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
+    let Some(owner) = txn
+        .open_table(CONTENT_IDS)?
+        .get(cid.as_str())?
+        .map(|v| AssetId(v.value()))
+    else {
+        return Ok(None);
+    };
+    let asset =
+        db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
     let fits = match format.kind() {
         Kind::Video => asset.kind == AssetKind::Photo,
         Kind::Image => asset.kind == AssetKind::Video,
@@ -225,8 +293,15 @@ fn live_partner(txn: &WriteTransaction, facts: &Facts, format: Format) -> Result
 }
 
 /// Makes a Live Photo from a still and its clip, whichever arrived first.
-fn join_live_photo(txn: &WriteTransaction, owner: AssetId, part: Part, facts: &Facts, format: Format) -> Result<()> {
-    let before = db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
+fn join_live_photo(
+    txn: &WriteTransaction,
+    owner: AssetId,
+    part: Part,
+    facts: &Facts,
+    format: Format,
+) -> Result<()> {
+    let before =
+        db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
     let mut meta = txn.open_table(META)?;
     db::meta_add(&mut meta, kind_counter(before.kind), -1)?;
     db::meta_add(&mut meta, kind_counter(AssetKind::LivePhoto), 1)?;
@@ -247,7 +322,11 @@ fn join_live_photo(txn: &WriteTransaction, owner: AssetId, part: Part, facts: &F
 
 fn apply_facts(a: &mut Asset, facts: &Facts) {
     if let Some(t) = facts.taken_at {
-        a.taken = Taken { local: t.local.and_utc().timestamp(), offset: t.offset_secs, source: TimeSource::Metadata };
+        a.taken = Taken {
+            local: t.local.and_utc().timestamp(),
+            offset: t.offset_secs,
+            source: TimeSource::Metadata,
+        };
     }
     a.width = facts.width.or(a.width);
     a.height = facts.height.or(a.height);
@@ -258,11 +337,21 @@ fn apply_facts(a: &mut Asset, facts: &Facts) {
     a.warnings.extend(facts.warnings.iter().cloned());
 }
 
-fn new_asset(txn: &WriteTransaction, item: &Incoming<'_>, part: Part, facts: &Facts, format: Format) -> Result<AssetId> {
+fn new_asset(
+    txn: &WriteTransaction,
+    item: &Incoming<'_>,
+    part: Part,
+    facts: &Facts,
+    format: Format,
+) -> Result<AssetId> {
     let mut meta = txn.open_table(META)?;
     let id = AssetId(db::meta_get(&meta, "next_asset")? + 1);
     meta.insert("next_asset", id.0)?;
-    let kind = if format.kind() == Kind::Video { AssetKind::Video } else { AssetKind::Photo };
+    let kind = if format.kind() == Kind::Video {
+        AssetKind::Video
+    } else {
+        AssetKind::Photo
+    };
     db::meta_add(&mut meta, "assets", 1)?;
     db::meta_add(&mut meta, kind_counter(kind), 1)?;
     drop(meta);
@@ -275,7 +364,11 @@ fn new_asset(txn: &WriteTransaction, item: &Incoming<'_>, part: Part, facts: &Fa
         edited: None,
         raw: None,
         sidecars: Vec::new(),
-        taken: Taken { local: fallback, offset: None, source: TimeSource::FileTime },
+        taken: Taken {
+            local: fallback,
+            offset: None,
+            source: TimeSource::FileTime,
+        },
         added: unix_now(),
         width: None,
         height: None,
@@ -310,7 +403,11 @@ pub(crate) fn kind_counter(kind: AssetKind) -> &'static str {
 }
 
 /// Reads, changes and writes an asset, keeping the timeline in step.
-pub(crate) fn update_asset(txn: &WriteTransaction, id: AssetId, change: impl FnOnce(&mut Asset)) -> Result<()> {
+pub(crate) fn update_asset(
+    txn: &WriteTransaction,
+    id: AssetId,
+    change: impl FnOnce(&mut Asset),
+) -> Result<()> {
     let before = db::get_asset(&txn.open_table(db::ASSETS)?, id)?.ok_or(Error::NoSuchAsset(id))?;
     let mut after = before.clone();
     change(&mut after);

@@ -41,7 +41,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { store: store::Options::default(), trash_retention_days: Some(30) }
+        Self {
+            store: store::Options::default(),
+            trash_retention_days: Some(30),
+        }
     }
 }
 
@@ -61,12 +64,31 @@ impl Library {
         let db = Database::create(&path).map_err(|e| Error::Db(e.into()))?;
         let db = Arc::new(db);
         let store = Store::open(Arc::clone(&db), data_dir, options.store.clone())?;
-        let library = Self { db, store, data_dir: data_dir.to_path_buf(), options };
+        let library = Self {
+            db,
+            store,
+            data_dir: data_dir.to_path_buf(),
+            options,
+        };
         library.init_tables()?;
         Ok(library)
     }
 
+    /// Creates the tables on first open; writes nothing once they exist (a full disk can still
+    /// be checked and exported).
     fn init_tables(&self) -> Result<()> {
+        if let Ok(meta) = self.db.begin_read()?.open_table(db::META) {
+            let schema = db::meta_get(&meta, "schema")?;
+            if schema > db::SCHEMA {
+                return Err(Error::BadValue {
+                    table: "library.meta",
+                    what: format!("schema {schema} is newer than this binary"),
+                });
+            }
+            if schema == db::SCHEMA {
+                return Ok(());
+            }
+        }
         let txn = self.db.begin_write()?;
         {
             txn.open_table(db::ASSETS)?;
@@ -78,7 +100,10 @@ impl Library {
             let mut meta = txn.open_table(db::META)?;
             let schema = db::meta_get(&meta, "schema")?;
             if schema > db::SCHEMA {
-                return Err(Error::BadValue { table: "library.meta", what: format!("schema {schema} is newer than this binary") });
+                return Err(Error::BadValue {
+                    table: "library.meta",
+                    what: format!("schema {schema} is newer than this binary"),
+                });
             }
             meta.insert("schema", db::SCHEMA)?;
         }
@@ -100,7 +125,9 @@ impl Library {
     pub fn is_unchanged(&self, origin: &Origin, stamp: Stamp) -> Result<bool> {
         let txn = self.db.begin_read()?;
         let origins = txn.open_table(db::ORIGINS)?;
-        let Some(v) = origins.get(origin.key().as_str())? else { return Ok(false) };
+        let Some(v) = origins.get(origin.key().as_str())? else {
+            return Ok(false);
+        };
         let entry: db::OriginEntry = db::decode(v.value())?;
         Ok(entry.stamp == Some(stamp))
     }

@@ -2,10 +2,10 @@
 
 use redb::{ReadableDatabase, ReadableTable};
 
+use super::Library;
 use super::asset::{Asset, AssetId};
 use super::db::{self, ASSETS, META, TIMELINE, TRASH};
 use super::error::Result;
-use super::Library;
 
 /// Where a timeline page starts: the last (instant, id) of the previous page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,12 @@ impl Library {
             }
         }
         let next = (out.len() == limit)
-            .then(|| out.last().map(|a| Cursor { instant: a.taken.utc(), id: a.id }))
+            .then(|| {
+                out.last().map(|a| Cursor {
+                    instant: a.taken.utc(),
+                    id: a.id,
+                })
+            })
             .flatten();
         Ok(Page { assets: out, next })
     }

@@ -12,7 +12,13 @@ use super::{Library, unix_now};
 impl Library {
     /// Moves an asset to the trash. `by_source` records that its source deleted it.
     pub fn trash_asset(&self, id: AssetId, by_source: bool) -> Result<()> {
-        self.set_state(id, State::Trashed { at: unix_now(), by_source })
+        self.set_state(
+            id,
+            State::Trashed {
+                at: unix_now(),
+                by_source,
+            },
+        )
     }
 
     /// Brings an asset back from the trash.
@@ -22,7 +28,9 @@ impl Library {
 
     fn set_state(&self, id: AssetId, state: State) -> Result<()> {
         let txn = self.db.begin_write()?;
-        let was = db::get_asset(&txn.open_table(ASSETS)?, id)?.ok_or(Error::NoSuchAsset(id))?.state;
+        let was = db::get_asset(&txn.open_table(ASSETS)?, id)?
+            .ok_or(Error::NoSuchAsset(id))?
+            .state;
         let delta = match (was, state) {
             (State::Active, State::Trashed { .. }) => 1,
             (State::Trashed { .. }, State::Active) => -1,
@@ -37,8 +45,18 @@ impl Library {
     /// Deletes trashed assets older than the retention period (all of them with
     /// `everything`). Their bytes become collectable by the store's GC. Returns how many.
     pub fn purge_trash(&self, everything: bool) -> Result<u64> {
-        let Some(days) = self.options.trash_retention_days.or(everything.then_some(0)) else { return Ok(0) };
-        let cutoff = if everything { i64::MAX } else { unix_now() - i64::from(days) * 86_400 };
+        let Some(days) = self
+            .options
+            .trash_retention_days
+            .or(everything.then_some(0))
+        else {
+            return Ok(0);
+        };
+        let cutoff = if everything {
+            i64::MAX
+        } else {
+            unix_now() - i64::from(days) * 86_400
+        };
         let txn = self.db.begin_write()?;
         let due: Vec<AssetId> = txn
             .open_table(TRASH)?
@@ -62,7 +80,11 @@ impl Library {
         }
         for origin in &asset.origins {
             let key = origin.key();
-            let owner = txn.open_table(ORIGINS)?.get(key.as_str())?.map(|v| db::decode::<OriginEntry>(v.value())).transpose()?;
+            let owner = txn
+                .open_table(ORIGINS)?
+                .get(key.as_str())?
+                .map(|v| db::decode::<OriginEntry>(v.value()))
+                .transpose()?;
             if owner.is_some_and(|o| o.asset == id) {
                 txn.open_table(ORIGINS)?.remove(key.as_str())?;
             }
@@ -82,7 +104,11 @@ impl Library {
         db::meta_add(&mut meta, "assets", -1)?;
         db::meta_add(&mut meta, kind_counter(asset.kind), -1)?;
         db::meta_add(&mut meta, "trashed", -1)?;
-        db::meta_add(&mut meta, "bytes", -i64::try_from(asset.size()).unwrap_or(i64::MAX))?;
+        db::meta_add(
+            &mut meta,
+            "bytes",
+            -i64::try_from(asset.size()).unwrap_or(i64::MAX),
+        )?;
         Ok(())
     }
 
@@ -94,4 +120,3 @@ impl Library {
         Ok(())
     }
 }
-

@@ -145,8 +145,8 @@ pub(crate) mod tests {
         assert_eq!(
             lens,
             vec![
-                1_996_582, 939_667, 2_073_589, 417_855, 443_074, 1_116_654, 2_095_576, 1_360_883, 634_224, 262_966,
-                762_849, 478_993
+                1_996_582, 939_667, 2_073_589, 417_855, 443_074, 1_116_654, 2_095_576, 1_360_883,
+                634_224, 262_966, 762_849, 478_993
             ]
         );
     }
@@ -163,7 +163,10 @@ pub(crate) mod tests {
     #[test]
     fn seed_changes_boundaries() {
         let data = noise(8 * 1024 * 1024, 3);
-        assert_ne!(lengths(&Chunker::new(1), &data, &[]), lengths(&Chunker::new(2), &data, &[]));
+        assert_ne!(
+            lengths(&Chunker::new(1), &data, &[]),
+            lengths(&Chunker::new(2), &data, &[])
+        );
     }
 
     #[test]

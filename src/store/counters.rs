@@ -34,7 +34,11 @@ fn get(meta: &impl ReadableTable<&'static str, &'static [u8]>, key: &str) -> Res
 }
 
 /// Adds `delta` (may be negative) to a counter.
-pub(crate) fn add(meta: &mut Table<&'static str, &'static [u8]>, key: &str, delta: i64) -> Result<()> {
+pub(crate) fn add(
+    meta: &mut Table<&'static str, &'static [u8]>,
+    key: &str,
+    delta: i64,
+) -> Result<()> {
     let now = get(meta, key)?;
     let next = now.saturating_add_signed(delta);
     meta.insert(key, next.to_le_bytes().as_slice())?;
@@ -42,7 +46,11 @@ pub(crate) fn add(meta: &mut Table<&'static str, &'static [u8]>, key: &str, delt
 }
 
 /// Overwrites a counter (used by index rebuilds).
-pub(crate) fn set(meta: &mut Table<&'static str, &'static [u8]>, key: &str, value: u64) -> Result<()> {
+pub(crate) fn set(
+    meta: &mut Table<&'static str, &'static [u8]>,
+    key: &str,
+    value: u64,
+) -> Result<()> {
     meta.insert(key, value.to_le_bytes().as_slice())?;
     Ok(())
 }

@@ -55,7 +55,9 @@ impl Store {
             let (k, v) = row?;
             let entry = PackEntry::decode(v.value())?;
             let body = entry.len.saturating_sub(PACK_HEADER_LEN).max(1);
-            if entry.state == PackState::Sealed && (entry.live as f64) < self.options.repack_below * body as f64 {
+            if entry.state == PackState::Sealed
+                && (entry.live as f64) < self.options.repack_below * body as f64
+            {
                 sparse.push(PackId(k.value()));
             }
         }
@@ -82,12 +84,14 @@ impl Store {
         for (id, mut e) in chunk_moves {
             let (header, bytes) = self.read_stored(e.pack, e.offset)?;
             (e.pack, e.offset) = writer::append_record(self, &mut *guard, txn, &header, &bytes)?;
-            txn.open_table(CHUNKS)?.insert(&id.0, e.encode().as_slice())?;
+            txn.open_table(CHUNKS)?
+                .insert(&id.0, e.encode().as_slice())?;
         }
         for (id, mut e) in blob_moves {
             let (header, bytes) = self.read_stored(e.manifest.0, e.manifest.1)?;
             e.manifest = writer::append_record(self, &mut *guard, txn, &header, &bytes)?;
-            txn.open_table(BLOBS)?.insert(&id.0, e.encode().as_slice())?;
+            txn.open_table(BLOBS)?
+                .insert(&id.0, e.encode().as_slice())?;
         }
         drop(guard);
         let now = unix_now();
@@ -129,7 +133,9 @@ impl Store {
                 let (k, v) = row?;
                 let e = PackEntry::decode(v.value())?;
                 match e.state {
-                    PackState::Retired(at) if at.saturating_add(grace) <= now => expired.push(PackId(k.value())),
+                    PackState::Retired(at) if at.saturating_add(grace) <= now => {
+                        expired.push(PackId(k.value()))
+                    }
                     _ => {
                         known.insert(PackId(k.value()), ());
                     }
@@ -174,10 +180,18 @@ fn free_blobs(txn: &WriteTransaction, now: u64, grace: u64, report: &mut GcRepor
     for (id, e) in doomed {
         blobs.remove(&id.0)?;
         counters::add(&mut meta, counters::BLOBS, -1)?;
-        counters::add(&mut meta, counters::BLOB_BYTES, -i64::try_from(e.size).unwrap_or(i64::MAX))?;
+        counters::add(
+            &mut meta,
+            counters::BLOB_BYTES,
+            -i64::try_from(e.size).unwrap_or(i64::MAX),
+        )?;
         let manifest_len = super::pack::manifest_record_len(e.chunks.len());
         sub_live(&mut packs, e.manifest.0, manifest_len)?;
-        counters::add(&mut meta, counters::STORED_BYTES, -i64::try_from(manifest_len).unwrap_or(i64::MAX))?;
+        counters::add(
+            &mut meta,
+            counters::STORED_BYTES,
+            -i64::try_from(manifest_len).unwrap_or(i64::MAX),
+        )?;
         for c in &e.chunks {
             if let Some(mut ce) = index::get_chunk(&chunks, c)? {
                 ce.refs = ce.refs.saturating_sub(1);
@@ -207,7 +221,11 @@ fn free_orphan_chunks(txn: &WriteTransaction, report: &mut GcReport) -> Result<(
         sub_live(&mut packs, e.pack, e.record_len())?;
         counters::add(&mut meta, counters::CHUNKS, -1)?;
         counters::add(&mut meta, counters::CHUNK_BYTES, -i64::from(e.raw_len))?;
-        counters::add(&mut meta, counters::STORED_BYTES, -i64::try_from(e.record_len()).unwrap_or(i64::MAX))?;
+        counters::add(
+            &mut meta,
+            counters::STORED_BYTES,
+            -i64::try_from(e.record_len()).unwrap_or(i64::MAX),
+        )?;
         report.chunks_freed += 1;
     }
     Ok(())

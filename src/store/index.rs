@@ -101,16 +101,22 @@ struct Dec<'a> {
 
 impl<'a> Dec<'a> {
     fn new(bytes: &'a [u8], table: &'static str, known: u8) -> Result<Self> {
-        let (&version, rest) = bytes.split_first().ok_or_else(|| bad(table, "empty value"))?;
+        let (&version, rest) = bytes
+            .split_first()
+            .ok_or_else(|| bad(table, "empty value"))?;
         if version != known {
             return Err(bad(table, &format!("value version {version} is unknown")));
         }
         Ok(Self { rest, table })
     }
     fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
-        let (head, rest) = self.rest.split_at_checked(N).ok_or_else(|| bad(self.table, "value too short"))?;
+        let (head, rest) = self
+            .rest
+            .split_at_checked(N)
+            .ok_or_else(|| bad(self.table, "value too short"))?;
         self.rest = rest;
-        head.try_into().map_err(|_| bad(self.table, "value too short"))
+        head.try_into()
+            .map_err(|_| bad(self.table, "value too short"))
     }
     fn u8(&mut self) -> Result<u8> {
         Ok(self.take::<1>()?[0])
@@ -124,7 +130,10 @@ impl<'a> Dec<'a> {
 }
 
 fn bad(table: &'static str, what: &str) -> Error {
-    Error::BadValue { table, what: what.to_string() }
+    Error::BadValue {
+        table,
+        what: what.to_string(),
+    }
 }
 
 impl ChunkEntry {
@@ -183,8 +192,16 @@ impl BlobEntry {
         let unreferenced_since = d.u64()?;
         let manifest = (PackId(d.u64()?), d.u64()?);
         let n = d.u32()?;
-        let chunks = (0..n).map(|_| d.take::<32>().map(ChunkId)).collect::<Result<_>>()?;
-        Ok(Self { size, refs, unreferenced_since, manifest, chunks })
+        let chunks = (0..n)
+            .map(|_| d.take::<32>().map(ChunkId))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            size,
+            refs,
+            unreferenced_since,
+            manifest,
+            chunks,
+        })
     }
 }
 
@@ -213,18 +230,33 @@ impl PackEntry {
 }
 
 /// Reads a chunk entry from any table handle.
-pub(crate) fn get_chunk(t: &impl ReadableTable<&'static [u8; 32], &'static [u8]>, id: &ChunkId) -> Result<Option<ChunkEntry>> {
-    t.get(&id.0)?.map(|v| ChunkEntry::decode(v.value())).transpose()
+pub(crate) fn get_chunk(
+    t: &impl ReadableTable<&'static [u8; 32], &'static [u8]>,
+    id: &ChunkId,
+) -> Result<Option<ChunkEntry>> {
+    t.get(&id.0)?
+        .map(|v| ChunkEntry::decode(v.value()))
+        .transpose()
 }
 
 /// Reads a blob entry from any table handle.
-pub(crate) fn get_blob(t: &impl ReadableTable<&'static [u8; 32], &'static [u8]>, id: &BlobId) -> Result<Option<BlobEntry>> {
-    t.get(&id.0)?.map(|v| BlobEntry::decode(v.value())).transpose()
+pub(crate) fn get_blob(
+    t: &impl ReadableTable<&'static [u8; 32], &'static [u8]>,
+    id: &BlobId,
+) -> Result<Option<BlobEntry>> {
+    t.get(&id.0)?
+        .map(|v| BlobEntry::decode(v.value()))
+        .transpose()
 }
 
 /// Reads a pack entry from any table handle.
-pub(crate) fn get_pack(t: &impl ReadableTable<u64, &'static [u8]>, id: PackId) -> Result<Option<PackEntry>> {
-    t.get(id.0)?.map(|v| PackEntry::decode(v.value())).transpose()
+pub(crate) fn get_pack(
+    t: &impl ReadableTable<u64, &'static [u8]>,
+    id: PackId,
+) -> Result<Option<PackEntry>> {
+    t.get(id.0)?
+        .map(|v| PackEntry::decode(v.value()))
+        .transpose()
 }
 
 #[cfg(test)]
@@ -233,19 +265,47 @@ mod tests {
 
     #[test]
     fn entries_round_trip() {
-        let c = ChunkEntry { pack: PackId(9), offset: 77, raw_len: 5, stored_len: 4, compression: Compression::Zstd, refs: 3 };
+        let c = ChunkEntry {
+            pack: PackId(9),
+            offset: 77,
+            raw_len: 5,
+            stored_len: 4,
+            compression: Compression::Zstd,
+            refs: 3,
+        };
         assert_eq!(ChunkEntry::decode(&c.encode()).unwrap(), c);
-        let b = BlobEntry { size: 10, refs: 1, unreferenced_since: 0, manifest: (PackId(2), 32), chunks: vec![ChunkId([4; 32])] };
+        let b = BlobEntry {
+            size: 10,
+            refs: 1,
+            unreferenced_since: 0,
+            manifest: (PackId(2), 32),
+            chunks: vec![ChunkId([4; 32])],
+        };
         assert_eq!(BlobEntry::decode(&b.encode()).unwrap(), b);
-        let p = PackEntry { len: 100, live: 60, state: PackState::Retired(5) };
+        let p = PackEntry {
+            len: 100,
+            live: 60,
+            state: PackState::Retired(5),
+        };
         assert_eq!(PackEntry::decode(&p.encode()).unwrap(), p);
     }
 
     #[test]
     fn unknown_version_is_refused_not_misread() {
-        let mut v = ChunkEntry { pack: PackId(1), offset: 0, raw_len: 0, stored_len: 0, compression: Compression::None, refs: 0 }.encode();
+        let mut v = ChunkEntry {
+            pack: PackId(1),
+            offset: 0,
+            raw_len: 0,
+            stored_len: 0,
+            compression: Compression::None,
+            refs: 0,
+        }
+        .encode();
         v[0] = 2;
-        assert!(matches!(ChunkEntry::decode(&v), Err(Error::BadValue { .. })));
+        assert!(matches!(
+            ChunkEntry::decode(&v),
+            Err(Error::BadValue { .. })
+        ));
         assert!(ChunkEntry::decode(&v[..5]).is_err());
     }
 }

@@ -103,7 +103,13 @@ impl Store {
     /// and it saves ≥ 10 %), cutting also at `cuts`. Part of the caller's transaction: call
     /// [`Store::prepare_commit`] before committing it. The new blob holds no reference yet;
     /// [`Store::retain`] it in the same transaction.
-    pub fn put(&self, txn: &WriteTransaction, source: impl std::io::Read, cuts: &[u64], compressible: bool) -> Result<Put> {
+    pub fn put(
+        &self,
+        txn: &WriteTransaction,
+        source: impl std::io::Read,
+        cuts: &[u64],
+        compressible: bool,
+    ) -> Result<Put> {
         let mut guard = self.writer_guard();
         let result = writer::put(self, &mut guard, txn, source, cuts, compressible);
         if result.is_err() {
@@ -182,29 +188,67 @@ impl Store {
 
     fn writer_guard(&self) -> MutexGuard<'_, Option<Writer>> {
         // A panic while holding the lock cannot leave the writer worse than a crash would.
-        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
-/// Creates the meta table on first open; returns the chunker seed.
+/// Creates the meta table on first open; returns the chunker seed. Writes nothing when the
+/// store exists already, so a full disk can still be checked and read.
 fn init_meta(db: &Database) -> Result<u64> {
+    if let Ok(meta) = db.begin_read()?.open_table(META) {
+        let format = meta
+            .get("format")?
+            .and_then(|v| v.value().try_into().ok())
+            .map(u32::from_le_bytes);
+        let seed = meta
+            .get("seed")?
+            .and_then(|v| v.value().try_into().ok())
+            .map(u64::from_le_bytes);
+        if let (Some(found), Some(seed)) = (format, seed) {
+            if found > FORMAT_VERSION {
+                return Err(Error::FormatTooNew {
+                    found,
+                    supported: FORMAT_VERSION,
+                });
+            }
+            return Ok(seed);
+        }
+    }
     let txn = db.begin_write()?;
+    txn.open_table(index::CHUNKS)?;
+    txn.open_table(index::BLOBS)?;
+    txn.open_table(index::PACKS)?;
     let seed = {
         let mut meta = txn.open_table(META)?;
         if let Some(v) = meta.get("format")? {
-            let found = v.value().try_into().map(u32::from_le_bytes).unwrap_or(u32::MAX);
+            let found = v
+                .value()
+                .try_into()
+                .map(u32::from_le_bytes)
+                .unwrap_or(u32::MAX);
             if found > FORMAT_VERSION {
-                return Err(Error::FormatTooNew { found, supported: FORMAT_VERSION });
+                return Err(Error::FormatTooNew {
+                    found,
+                    supported: FORMAT_VERSION,
+                });
             }
         } else {
             meta.insert("format", FORMAT_VERSION.to_le_bytes().as_slice())?;
         }
-        let existing = meta.get("seed")?.and_then(|v| v.value().try_into().ok()).map(u64::from_le_bytes);
+        let existing = meta
+            .get("seed")?
+            .and_then(|v| v.value().try_into().ok())
+            .map(u64::from_le_bytes);
         match existing {
             Some(seed) => seed,
             None => {
                 let mut bytes = [0u8; 8];
-                getrandom::fill(&mut bytes).map_err(|e| Error::Io { path: PathBuf::from("getrandom"), source: std::io::Error::other(e.to_string()) })?;
+                getrandom::fill(&mut bytes).map_err(|e| Error::Io {
+                    path: PathBuf::from("getrandom"),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
                 meta.insert("seed", bytes.as_slice())?;
                 u64::from_le_bytes(bytes)
             }
@@ -216,6 +260,12 @@ fn init_meta(db: &Database) -> Result<u64> {
 
 #[cfg(test)]
 mod tests;
+
+/// Deterministic noise for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn tests_noise(len: usize, seed: u64) -> Vec<u8> {
+    chunker::tests::noise(len, seed)
+}
 
 pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()

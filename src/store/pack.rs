@@ -166,7 +166,12 @@ impl PackWriter {
         File::open(&dir)
             .and_then(|d| d.sync_all())
             .map_err(Error::io(&dir))?;
-        Ok(Self { id, path, out, len: PACK_HEADER_LEN })
+        Ok(Self {
+            id,
+            path,
+            out,
+            len: PACK_HEADER_LEN,
+        })
     }
 
     /// Reopens pack `id` to append after `committed_len`, dropping anything after it (bytes a
@@ -189,8 +194,14 @@ impl PackWriter {
         if on_disk > committed_len {
             file.set_len(committed_len).map_err(Error::io(&path))?;
         }
-        file.seek(SeekFrom::Start(committed_len)).map_err(Error::io(&path))?;
-        Ok(Self { id, path, out: BufWriter::with_capacity(1 << 20, file), len: committed_len })
+        file.seek(SeekFrom::Start(committed_len))
+            .map_err(Error::io(&path))?;
+        Ok(Self {
+            id,
+            path,
+            out: BufWriter::with_capacity(1 << 20, file),
+            len: committed_len,
+        })
     }
 
     /// This pack's id.
@@ -206,7 +217,9 @@ impl PackWriter {
     /// Appends one record; returns its offset.
     pub fn append(&mut self, header: &RecordHeader, stored: &[u8]) -> Result<u64> {
         let offset = self.len;
-        self.out.write_all(&header.encode()).map_err(Error::io(&self.path))?;
+        self.out
+            .write_all(&header.encode())
+            .map_err(Error::io(&self.path))?;
         self.out.write_all(stored).map_err(Error::io(&self.path))?;
         self.len = self.len.saturating_add(header.record_len());
         Ok(offset)
@@ -215,7 +228,10 @@ impl PackWriter {
     /// Flushes and fsyncs: after this, every appended record survives a power cut.
     pub fn sync(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::io(&self.path))?;
-        self.out.get_ref().sync_data().map_err(Error::io(&self.path))
+        self.out
+            .get_ref()
+            .sync_data()
+            .map_err(Error::io(&self.path))
     }
 }
 
@@ -225,7 +241,8 @@ pub fn read_header(file: &mut File, pack: PackId, offset: u64) -> Result<RecordH
     file.seek(SeekFrom::Start(offset))
         .and_then(|_| file.read_exact(&mut h))
         .map_err(|e| corrupt(pack, offset, format!("cannot read record header: {e}")))?;
-    RecordHeader::decode(&h).ok_or_else(|| corrupt(pack, offset, "not a valid record header".into()))
+    RecordHeader::decode(&h)
+        .ok_or_else(|| corrupt(pack, offset, "not a valid record header".into()))
 }
 
 /// Reads the record at `offset` and returns its plaintext, checking its id when it is a chunk.
@@ -243,7 +260,11 @@ pub fn read_record(file: &mut File, pack: PackId, offset: u64) -> Result<(Record
         return Err(corrupt(pack, offset, "length differs from header".into()));
     }
     if header.kind == RecordKind::Chunk && *blake3::hash(&plain).as_bytes() != header.id {
-        return Err(corrupt(pack, offset, "bytes do not match their chunk id".into()));
+        return Err(corrupt(
+            pack,
+            offset,
+            "bytes do not match their chunk id".into(),
+        ));
     }
     Ok((header, plain))
 }
@@ -254,15 +275,25 @@ pub fn read_pack_header(file: &mut File, path: &Path) -> Result<PackId> {
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_exact(&mut h))
         .map_err(Error::io(path))?;
-    let bad = |what: &str| Error::PackCorrupt { pack: PackId(0), offset: 0, what: format!("{}: {what}", path.display()) };
+    let bad = |what: &str| Error::PackCorrupt {
+        pack: PackId(0),
+        offset: 0,
+        what: format!("{}: {what}", path.display()),
+    };
     if h.get(..8) != Some(PACK_MAGIC.as_slice()) {
         return Err(bad("not a pack file"));
     }
-    let version = h.get(8..10).and_then(|b| b.try_into().ok()).map_or(0, u16::from_le_bytes);
+    let version = h
+        .get(8..10)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u16::from_le_bytes);
     if version != PACK_VERSION {
         return Err(bad(&format!("pack format {version} is not supported")));
     }
-    let id = h.get(12..20).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+    let id = h
+        .get(12..20)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes);
     id.map(PackId).ok_or_else(|| bad("short header"))
 }
 
@@ -332,7 +363,11 @@ mod tests {
         for i in 0..52 {
             let mut b = bytes;
             b[i] ^= 1;
-            assert_eq!(RecordHeader::decode(&b), None, "flip at byte {i} not detected");
+            assert_eq!(
+                RecordHeader::decode(&b),
+                None,
+                "flip at byte {i} not detected"
+            );
         }
     }
 

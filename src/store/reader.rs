@@ -24,14 +24,26 @@ pub struct BlobReader {
 
 impl BlobReader {
     pub(crate) fn new(txn: &ReadTransaction, packs_dir: PathBuf, blob: BlobId) -> Result<Self> {
-        let entry = index::get_blob(&txn.open_table(BLOBS)?, &blob)?.ok_or(Error::BlobMissing(blob))?;
+        let entry =
+            index::get_blob(&txn.open_table(BLOBS)?, &blob)?.ok_or(Error::BlobMissing(blob))?;
         let chunks = txn.open_table(CHUNKS)?;
         let pending = entry
             .chunks
             .iter()
-            .map(|id| index::get_chunk(&chunks, id)?.map(|e| (*id, e)).ok_or(Error::ChunkMissing { id: *id }))
+            .map(|id| {
+                index::get_chunk(&chunks, id)?
+                    .map(|e| (*id, e))
+                    .ok_or(Error::ChunkMissing { id: *id })
+            })
             .collect::<Result<_>>()?;
-        Ok(Self { packs_dir, pending, current: Vec::new(), pos: 0, open: None, size: entry.size })
+        Ok(Self {
+            packs_dir,
+            pending,
+            current: Vec::new(),
+            pos: 0,
+            open: None,
+            size: entry.size,
+        })
     }
 
     /// The blob's size in bytes.
@@ -53,7 +65,11 @@ impl BlobReader {
         };
         let (header, plain) = read_record(file, loc.pack, loc.offset)?;
         if header.id != id.0 {
-            return Err(Error::PackCorrupt { pack: loc.pack, offset: loc.offset, what: format!("expected chunk {id}") });
+            return Err(Error::PackCorrupt {
+                pack: loc.pack,
+                offset: loc.offset,
+                what: format!("expected chunk {id}"),
+            });
         }
         self.current = plain;
         self.pos = 0;
@@ -70,7 +86,9 @@ impl Read for BlobReader {
         }
         let rest = self.current.get(self.pos..).unwrap_or_default();
         let n = rest.len().min(buf.len());
-        buf.get_mut(..n).unwrap_or_default().copy_from_slice(rest.get(..n).unwrap_or_default());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(rest.get(..n).unwrap_or_default());
         self.pos += n;
         Ok(n)
     }

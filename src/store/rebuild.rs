@@ -47,8 +47,13 @@ impl Store {
             max_pack = max_pack.max(id.0);
             report.packs += 1;
             let len = self.scan_pack(txn, *id, path, &mut live, &mut report)?;
-            let entry = PackEntry { len, live: 0, state: PackState::Sealed };
-            txn.open_table(PACKS)?.insert(id.0, entry.encode().as_slice())?;
+            let entry = PackEntry {
+                len,
+                live: 0,
+                state: PackState::Sealed,
+            };
+            txn.open_table(PACKS)?
+                .insert(id.0, entry.encode().as_slice())?;
         }
         let totals = count_refs(txn, &mut report)?;
         let mut packs = txn.open_table(PACKS)?;
@@ -67,7 +72,14 @@ impl Store {
     }
 
     /// Indexes one pack's records; returns the length up to the last good record.
-    fn scan_pack(&self, txn: &WriteTransaction, id: PackId, path: &std::path::Path, live: &mut HashMap<PackId, u64>, report: &mut RebuildReport) -> Result<u64> {
+    fn scan_pack(
+        &self,
+        txn: &WriteTransaction,
+        id: PackId,
+        path: &std::path::Path,
+        live: &mut HashMap<PackId, u64>,
+        report: &mut RebuildReport,
+    ) -> Result<u64> {
         let mut file = File::open(path).map_err(Error::io(path))?;
         let size = file.metadata().map_err(Error::io(path))?.len();
         if let Err(e) = read_pack_header(&mut file, path) {
@@ -88,20 +100,35 @@ impl Store {
             let record_len = header.record_len();
             let used = match header.kind {
                 RecordKind::Chunk if chunks.get(&header.id)?.is_none() => {
-                    let e = ChunkEntry { pack: id, offset, raw_len: header.raw_len, stored_len: header.stored_len, compression: header.compression, refs: 0 };
+                    let e = ChunkEntry {
+                        pack: id,
+                        offset,
+                        raw_len: header.raw_len,
+                        stored_len: header.stored_len,
+                        compression: header.compression,
+                        refs: 0,
+                    };
                     chunks.insert(&header.id, e.encode().as_slice())?;
                     report.chunks += 1;
                     true
                 }
-                RecordKind::Manifest if blobs.get(&header.id)?.is_none() => match decode_manifest(&plain) {
-                    Some((size, ids)) => {
-                        let e = BlobEntry { size, refs: 0, unreferenced_since: unix_now(), manifest: (id, offset), chunks: ids };
-                        blobs.insert(&header.id, e.encode().as_slice())?;
-                        report.blobs += 1;
-                        true
+                RecordKind::Manifest if blobs.get(&header.id)?.is_none() => {
+                    match decode_manifest(&plain) {
+                        Some((size, ids)) => {
+                            let e = BlobEntry {
+                                size,
+                                refs: 0,
+                                unreferenced_since: unix_now(),
+                                manifest: (id, offset),
+                                chunks: ids,
+                            };
+                            blobs.insert(&header.id, e.encode().as_slice())?;
+                            report.blobs += 1;
+                            true
+                        }
+                        None => false,
                     }
-                    None => false,
-                },
+                }
                 _ => false,
             };
             if used {
@@ -114,7 +141,10 @@ impl Store {
 }
 
 /// Sets every chunk's refcount from the blob chunk lists and returns fresh counter totals.
-fn count_refs(txn: &WriteTransaction, report: &mut RebuildReport) -> Result<Vec<(&'static str, u64)>> {
+fn count_refs(
+    txn: &WriteTransaction,
+    report: &mut RebuildReport,
+) -> Result<Vec<(&'static str, u64)>> {
     let mut uses: HashMap<ChunkId, u32> = HashMap::new();
     let (mut blob_count, mut blob_bytes, mut manifest_bytes) = (0u64, 0u64, 0u64);
     let mut incomplete = BTreeSet::new();
@@ -135,7 +165,10 @@ fn count_refs(txn: &WriteTransaction, report: &mut RebuildReport) -> Result<Vec<
     drop(chunks_ro);
     let mut chunks = txn.open_table(CHUNKS)?;
     let (mut n, mut raw, mut stored) = (0u64, 0u64, manifest_bytes);
-    let ids: Vec<ChunkId> = chunks.iter()?.filter_map(|r| r.ok().map(|(k, _)| ChunkId(*k.value()))).collect();
+    let ids: Vec<ChunkId> = chunks
+        .iter()?
+        .filter_map(|r| r.ok().map(|(k, _)| ChunkId(*k.value())))
+        .collect();
     for id in ids {
         if let Some(mut e) = index::get_chunk(&chunks, &id)? {
             e.refs = uses.get(&id).copied().unwrap_or(0);

@@ -36,7 +36,11 @@ impl Fixture {
 
     fn get(&self, blob: BlobId) -> Vec<u8> {
         let mut out = Vec::new();
-        self.store.reader(blob).unwrap().read_to_end(&mut out).unwrap();
+        self.store
+            .reader(blob)
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
         out
     }
 
@@ -48,20 +52,31 @@ impl Fixture {
 }
 
 fn no_grace() -> Options {
-    Options { grace: Duration::ZERO, ..Options::default() }
+    Options {
+        grace: Duration::ZERO,
+        ..Options::default()
+    }
 }
 
 #[test]
 fn put_then_read_back_identical_bytes() {
     let f = fixture(Options::default());
     let photo = noise(5_000_000, 1);
-    let text: Vec<u8> = (0..3_000_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    let text: Vec<u8> = (0..3_000_000u32)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
     let a = f.put(&photo, &[], false);
     let b = f.put(&text, &[], true);
     assert_eq!(f.get(a.blob), photo);
     assert_eq!(f.get(b.blob), text);
-    assert!(b.stored_bytes < text.len() as u64 / 2, "text should compress");
-    assert!(a.stored_bytes >= photo.len() as u64, "noise is stored as is");
+    assert!(
+        b.stored_bytes < text.len() as u64 / 2,
+        "text should compress"
+    );
+    assert!(
+        a.stored_bytes >= photo.len() as u64,
+        "noise is stored as is"
+    );
     assert!(f.store.check(true).unwrap().is_clean());
 }
 
@@ -87,7 +102,11 @@ fn metadata_edit_shares_pixel_chunks_when_cut_at_the_data_offset() {
     f.put(&original, &[14], false);
     let second = f.put(&edited, &[40_000], false);
     // only the new header chunk and the manifest were written
-    assert!(second.stored_bytes < 50_000, "stored {}", second.stored_bytes);
+    assert!(
+        second.stored_bytes < 50_000,
+        "stored {}",
+        second.stored_bytes
+    );
     assert_eq!(f.get(second.blob), edited);
 }
 
@@ -97,7 +116,9 @@ fn aborted_transaction_leaves_nothing_visible_and_check_clean() {
     let kept = f.put(&noise(1_000_000, 4), &[], false);
     {
         let txn = f.store.db().begin_write().unwrap();
-        f.store.put(&txn, noise(2_000_000, 5).as_slice(), &[], false).unwrap();
+        f.store
+            .put(&txn, noise(2_000_000, 5).as_slice(), &[], false)
+            .unwrap();
         // dropped without commit, as a crash would
     }
     f.store.discard_uncommitted();
@@ -122,7 +143,10 @@ fn gc_keeps_blob_within_grace_period() {
 
 #[test]
 fn gc_frees_unreferenced_blobs_and_rewrites_sparse_packs() {
-    let f = fixture(Options { pack_target: 3_000_000, ..no_grace() });
+    let f = fixture(Options {
+        pack_target: 3_000_000,
+        ..no_grace()
+    });
     let files: Vec<Vec<u8>> = (0..8).map(|i| noise(1_000_000, 100 + i)).collect();
     let puts: Vec<Put> = files.iter().map(|b| f.put(b, &[], false)).collect();
     for p in puts.iter().skip(1).step_by(2).chain(puts.iter().take(1)) {
@@ -137,7 +161,10 @@ fn gc_frees_unreferenced_blobs_and_rewrites_sparse_packs() {
     for i in [2, 4, 6] {
         assert_eq!(f.get(puts[i].blob), files[i]);
     }
-    assert!(matches!(f.store.reader(puts[1].blob), Err(Error::BlobMissing(_))));
+    assert!(matches!(
+        f.store.reader(puts[1].blob),
+        Err(Error::BlobMissing(_))
+    ));
     let check = f.store.check(true).unwrap();
     assert!(check.is_clean(), "{:?}", check.damage);
     assert!(check.leftovers.is_empty(), "{:?}", check.leftovers);
@@ -153,19 +180,33 @@ fn read_data_check_names_the_blob_behind_a_flipped_byte() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[32 + 52 + 1000] ^= 0xff; // inside the first chunk's bytes
     std::fs::write(&path, bytes).unwrap();
-    assert!(f.store.check(false).unwrap().is_clean(), "structure is intact");
+    assert!(
+        f.store.check(false).unwrap().is_clean(),
+        "structure is intact"
+    );
     let report = f.store.check(true).unwrap();
     assert_eq!(report.damage.len(), 1, "{:?}", report.damage);
     assert_eq!(report.damage[0].blobs(), &[victim.blob]);
     assert_eq!(f.get(healthy.blob), noise(900_000, 8));
     let mut sink = Vec::new();
-    assert!(f.store.reader(victim.blob).unwrap().read_to_end(&mut sink).is_err());
+    assert!(
+        f.store
+            .reader(victim.blob)
+            .unwrap()
+            .read_to_end(&mut sink)
+            .is_err()
+    );
 }
 
 #[test]
 fn index_rebuilt_from_packs_alone_reads_everything_back() {
-    let f = fixture(Options { pack_target: 2_000_000, ..Options::default() });
-    let files: Vec<Vec<u8>> = (0..5).map(|i| noise(900_000 + i * 1000, 200 + i as u64)).collect();
+    let f = fixture(Options {
+        pack_target: 2_000_000,
+        ..Options::default()
+    });
+    let files: Vec<Vec<u8>> = (0..5)
+        .map(|i| noise(900_000 + i * 1000, 200 + i as u64))
+        .collect();
     let puts: Vec<Put> = files.iter().map(|b| f.put(b, &[], false)).collect();
     let before = f.store.stats().unwrap();
     let txn = f.store.db().begin_write().unwrap();
@@ -189,7 +230,10 @@ fn index_rebuilt_from_packs_alone_reads_everything_back() {
 #[test]
 fn random_operations_match_a_model() {
     // A model-based run: random put/release/gc against a map of what must be readable.
-    let f = fixture(Options { pack_target: 1_500_000, ..no_grace() });
+    let f = fixture(Options {
+        pack_target: 1_500_000,
+        ..no_grace()
+    });
     let mut model: std::collections::HashMap<BlobId, (Vec<u8>, u32)> = Default::default();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = || {
@@ -207,7 +251,11 @@ fn random_operations_match_a_model() {
                 model.entry(p.blob).or_insert((bytes, 0)).1 += 1;
             }
             2 => {
-                let live: Vec<BlobId> = model.iter().filter(|(_, v)| v.1 > 0).map(|(k, _)| *k).collect();
+                let live: Vec<BlobId> = model
+                    .iter()
+                    .filter(|(_, v)| v.1 > 0)
+                    .map(|(k, _)| *k)
+                    .collect();
                 if let Some(b) = live.get((next() as usize) % live.len().max(1)) {
                     f.release(*b);
                     model.get_mut(b).unwrap().1 -= 1;

@@ -76,13 +76,36 @@ impl fmt::Display for Damage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::PackUnreadable { pack, what } => write!(f, "pack {pack} unreadable: {what}"),
-            Self::ChunkMissing { chunk, blobs } => write!(f, "chunk {chunk} missing (needed by {} file(s))", blobs.len()),
-            Self::ChunkCorrupt { chunk, pack, offset, what, blobs } => {
-                write!(f, "chunk {chunk} in pack {pack} at {offset} is corrupt: {what} (needed by {} file(s))", blobs.len())
+            Self::ChunkMissing { chunk, blobs } => write!(
+                f,
+                "chunk {chunk} missing (needed by {} file(s))",
+                blobs.len()
+            ),
+            Self::ChunkCorrupt {
+                chunk,
+                pack,
+                offset,
+                what,
+                blobs,
+            } => {
+                write!(
+                    f,
+                    "chunk {chunk} in pack {pack} at {offset} is corrupt: {what} (needed by {} file(s))",
+                    blobs.len()
+                )
             }
-            Self::ManifestCorrupt { blob, what } => write!(f, "file list of blob {blob} is corrupt: {what}"),
-            Self::RefcountWrong { chunk, recorded, counted } => {
-                write!(f, "chunk {chunk} use count is {recorded}, blobs use it {counted} time(s)")
+            Self::ManifestCorrupt { blob, what } => {
+                write!(f, "file list of blob {blob} is corrupt: {what}")
+            }
+            Self::RefcountWrong {
+                chunk,
+                recorded,
+                counted,
+            } => {
+                write!(
+                    f,
+                    "chunk {chunk} use count is {recorded}, blobs use it {counted} time(s)"
+                )
             }
         }
     }
@@ -115,12 +138,19 @@ impl CheckReport {
 /// Pack files present on disk, by id.
 pub(crate) fn pack_files(packs_dir: &Path) -> BTreeMap<PackId, PathBuf> {
     let mut out = BTreeMap::new();
-    let Ok(dirs) = std::fs::read_dir(packs_dir) else { return out };
+    let Ok(dirs) = std::fs::read_dir(packs_dir) else {
+        return out;
+    };
     for dir in dirs.flatten() {
-        let Ok(files) = std::fs::read_dir(dir.path()) else { continue };
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
         for f in files.flatten() {
             let name = f.file_name();
-            let id = name.to_str().and_then(|n| n.strip_suffix(".pack")).and_then(|h| u64::from_str_radix(h, 16).ok());
+            let id = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".pack"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
             if let Some(id) = id {
                 out.insert(PackId(id), f.path());
             }
@@ -166,7 +196,11 @@ impl Store {
             report.chunks += 1;
             let counted = counted.get(&id).copied().unwrap_or(0);
             if counted != entry.refs {
-                report.damage.push(Damage::RefcountWrong { chunk: id, recorded: entry.refs, counted });
+                report.damage.push(Damage::RefcountWrong {
+                    chunk: id,
+                    recorded: entry.refs,
+                    counted,
+                });
             }
             if let Some(what) = self.location_problem(&mut files, &packs, id, &entry) {
                 corrupt.push((id, entry, what));
@@ -177,7 +211,9 @@ impl Store {
         if read_data {
             by_location.sort_unstable();
             for (pack, offset, id) in by_location {
-                let Some(file) = open_pack(&mut files, &self.packs_dir, pack) else { continue };
+                let Some(file) = open_pack(&mut files, &self.packs_dir, pack) else {
+                    continue;
+                };
                 match read_record(file, pack, offset) {
                     Ok((_, plain)) => report.bytes_verified += plain.len() as u64,
                     Err(e) => {
@@ -193,7 +229,11 @@ impl Store {
         Ok(report)
     }
 
-    fn check_packs(&self, txn: &ReadTransaction, report: &mut CheckReport) -> Result<BTreeMap<PackId, PackEntry>> {
+    fn check_packs(
+        &self,
+        txn: &ReadTransaction,
+        report: &mut CheckReport,
+    ) -> Result<BTreeMap<PackId, PackEntry>> {
         let mut packs = BTreeMap::new();
         for row in txn.open_table(PACKS)?.iter()? {
             let (k, v) = row?;
@@ -208,27 +248,49 @@ impl Store {
             let path = pack_path(&self.packs_dir, *id);
             let problem = match std::fs::metadata(&path) {
                 Err(e) => Some(format!("{}: {e}", path.display())),
-                Ok(m) if m.len() < entry.len => Some(format!("{} bytes on disk, {} committed", m.len(), entry.len)),
+                Ok(m) if m.len() < entry.len => Some(format!(
+                    "{} bytes on disk, {} committed",
+                    m.len(),
+                    entry.len
+                )),
                 Ok(m) => {
                     if m.len() > entry.len {
-                        report.leftovers.push(format!("pack {id}: {} bytes after the last commit", m.len() - entry.len));
+                        report.leftovers.push(format!(
+                            "pack {id}: {} bytes after the last commit",
+                            m.len() - entry.len
+                        ));
                     }
-                    File::open(&path).ok().and_then(|mut f| read_pack_header(&mut f, &path).err()).map(|e| e.to_string())
+                    File::open(&path)
+                        .ok()
+                        .and_then(|mut f| read_pack_header(&mut f, &path).err())
+                        .map(|e| e.to_string())
                 }
             };
             if let Some(what) = problem {
-                report.damage.push(Damage::PackUnreadable { pack: *id, what });
+                report
+                    .damage
+                    .push(Damage::PackUnreadable { pack: *id, what });
             }
         }
         for id in on_disk.keys().filter(|id| !packs.contains_key(id)) {
-            report.leftovers.push(format!("pack file {id} is not in the index"));
+            report
+                .leftovers
+                .push(format!("pack file {id} is not in the index"));
         }
         Ok(packs)
     }
 
     /// Where a chunk's location disagrees with its pack; `None` when it looks right.
-    fn location_problem(&self, files: &mut HashMap<PackId, File>, packs: &BTreeMap<PackId, PackEntry>, id: ChunkId, e: &ChunkEntry) -> Option<String> {
-        let Some(pack) = packs.get(&e.pack) else { return Some("its pack is not in the index".into()) };
+    fn location_problem(
+        &self,
+        files: &mut HashMap<PackId, File>,
+        packs: &BTreeMap<PackId, PackEntry>,
+        id: ChunkId,
+        e: &ChunkEntry,
+    ) -> Option<String> {
+        let Some(pack) = packs.get(&e.pack) else {
+            return Some("its pack is not in the index".into());
+        };
         if matches!(pack.state, PackState::Retired(_)) {
             return Some("its pack was retired".into());
         }
@@ -237,15 +299,31 @@ impl Store {
         }
         let file = open_pack(files, &self.packs_dir, e.pack)?;
         match read_header(file, e.pack, e.offset) {
-            Ok(h) if h.kind == RecordKind::Chunk && h.id == id.0 && h.stored_len == e.stored_len && h.raw_len == e.raw_len => None,
+            Ok(h)
+                if h.kind == RecordKind::Chunk
+                    && h.id == id.0
+                    && h.stored_len == e.stored_len
+                    && h.raw_len == e.raw_len =>
+            {
+                None
+            }
             Ok(_) => Some("record header does not match the index".into()),
             Err(err) => Some(err.to_string()),
         }
     }
 
-    fn manifest_problem(&self, files: &mut HashMap<PackId, File>, packs: &BTreeMap<PackId, PackEntry>, blob: BlobId, e: &BlobEntry) -> Option<String> {
+    fn manifest_problem(
+        &self,
+        files: &mut HashMap<PackId, File>,
+        packs: &BTreeMap<PackId, PackEntry>,
+        blob: BlobId,
+        e: &BlobEntry,
+    ) -> Option<String> {
         let (pack, offset) = e.manifest;
-        if packs.get(&pack).is_none_or(|p| matches!(p.state, PackState::Retired(_)) || offset >= p.len) {
+        if packs
+            .get(&pack)
+            .is_none_or(|p| matches!(p.state, PackState::Retired(_)) || offset >= p.len)
+        {
             return Some("manifest location is outside committed packs".into());
         }
         let file = open_pack(files, &self.packs_dir, pack)?;
@@ -257,7 +335,12 @@ impl Store {
     }
 
     /// Turns corrupt chunks into damage entries naming the blobs that need them.
-    fn name_victims(&self, txn: &ReadTransaction, corrupt: Vec<(ChunkId, ChunkEntry, String)>, report: &mut CheckReport) -> Result<()> {
+    fn name_victims(
+        &self,
+        txn: &ReadTransaction,
+        corrupt: Vec<(ChunkId, ChunkEntry, String)>,
+        report: &mut CheckReport,
+    ) -> Result<()> {
         if corrupt.is_empty() {
             return Ok(());
         }
@@ -274,13 +357,23 @@ impl Store {
         for (chunk, entry, what) in corrupt {
             let mut blobs = users.remove(&chunk).unwrap_or_default();
             blobs.dedup();
-            report.damage.push(Damage::ChunkCorrupt { chunk, pack: entry.pack, offset: entry.offset, what, blobs });
+            report.damage.push(Damage::ChunkCorrupt {
+                chunk,
+                pack: entry.pack,
+                offset: entry.offset,
+                what,
+                blobs,
+            });
         }
         Ok(())
     }
 }
 
-fn open_pack<'a>(files: &'a mut HashMap<PackId, File>, dir: &Path, pack: PackId) -> Option<&'a mut File> {
+fn open_pack<'a>(
+    files: &'a mut HashMap<PackId, File>,
+    dir: &Path,
+    pack: PackId,
+) -> Option<&'a mut File> {
     if !files.contains_key(&pack) {
         // Bounded: a big library has thousands of packs and the process has ~1024 descriptors.
         if files.len() >= 64 {

@@ -31,7 +31,11 @@ impl Writer {
     fn record(&mut self, txn: &WriteTransaction, state: PackState) -> Result<()> {
         let mut packs = txn.open_table(PACKS)?;
         let live = index::get_pack(&packs, self.pack.id())?.map_or(0, |p| p.live);
-        let entry = PackEntry { len: self.pack.len(), live: live + self.live_added, state };
+        let entry = PackEntry {
+            len: self.pack.len(),
+            live: live + self.live_added,
+            state,
+        };
         packs.insert(self.pack.id().0, entry.encode().as_slice())?;
         self.live_added = 0;
         Ok(())
@@ -39,7 +43,11 @@ impl Writer {
 }
 
 /// Opens the writer on the open pack, or starts a new pack.
-fn ensure_writer<'a>(store: &Store, slot: &'a mut Option<Writer>, txn: &WriteTransaction) -> Result<&'a mut Writer> {
+fn ensure_writer<'a>(
+    store: &Store,
+    slot: &'a mut Option<Writer>,
+    txn: &WriteTransaction,
+) -> Result<&'a mut Writer> {
     if slot.is_none() {
         let open = {
             let packs = txn.open_table(PACKS)?;
@@ -57,9 +65,15 @@ fn ensure_writer<'a>(store: &Store, slot: &'a mut Option<Writer>, txn: &WriteTra
             Some((id, len)) => PackWriter::reopen(&store.packs_dir, id, len)?,
             None => new_pack(store, txn)?,
         };
-        *slot = Some(Writer { pack, live_added: 0 });
+        *slot = Some(Writer {
+            pack,
+            live_added: 0,
+        });
     }
-    slot.as_mut().ok_or_else(|| Error::BadValue { table: "store.packs", what: "no open pack".into() })
+    slot.as_mut().ok_or_else(|| Error::BadValue {
+        table: "store.packs",
+        what: "no open pack".into(),
+    })
 }
 
 fn new_pack(store: &Store, txn: &WriteTransaction) -> Result<PackWriter> {
@@ -73,19 +87,35 @@ fn new_pack(store: &Store, txn: &WriteTransaction) -> Result<PackWriter> {
         PackId(next)
     };
     let pack = PackWriter::create(&store.packs_dir, id)?;
-    let entry = PackEntry { len: pack.len(), live: 0, state: PackState::Open };
-    txn.open_table(PACKS)?.insert(id.0, entry.encode().as_slice())?;
+    let entry = PackEntry {
+        len: pack.len(),
+        live: 0,
+        state: PackState::Open,
+    };
+    txn.open_table(PACKS)?
+        .insert(id.0, entry.encode().as_slice())?;
     Ok(pack)
 }
 
 /// Appends a record, sealing the pack first when it would outgrow the target size.
-pub(crate) fn append_record(store: &Store, slot: &mut Option<Writer>, txn: &WriteTransaction, header: &RecordHeader, bytes: &[u8]) -> Result<(PackId, u64)> {
+pub(crate) fn append_record(
+    store: &Store,
+    slot: &mut Option<Writer>,
+    txn: &WriteTransaction,
+    header: &RecordHeader,
+    bytes: &[u8],
+) -> Result<(PackId, u64)> {
     let w = ensure_writer(store, slot, txn)?;
-    if w.pack.len() > super::pack::PACK_HEADER_LEN && w.pack.len() + header.record_len() > store.options.pack_target {
+    if w.pack.len() > super::pack::PACK_HEADER_LEN
+        && w.pack.len() + header.record_len() > store.options.pack_target
+    {
         w.pack.sync()?;
         w.record(txn, PackState::Sealed)?;
         let pack = new_pack(store, txn)?;
-        *slot = Some(Writer { pack, live_added: 0 });
+        *slot = Some(Writer {
+            pack,
+            live_added: 0,
+        });
     }
     let w = ensure_writer(store, slot, txn)?;
     let offset = w.pack.append(header, bytes)?;
@@ -140,8 +170,16 @@ pub(crate) fn put(
             stored_len: stored.len() as u32,
         };
         let (pack, offset) = append_record(store, slot, txn, &header, stored)?;
-        let entry = ChunkEntry { pack, offset, raw_len: header.raw_len, stored_len: header.stored_len, compression, refs: 0 };
-        txn.open_table(CHUNKS)?.insert(&id.0, entry.encode().as_slice())?;
+        let entry = ChunkEntry {
+            pack,
+            offset,
+            raw_len: header.raw_len,
+            stored_len: header.stored_len,
+            compression,
+            refs: 0,
+        };
+        txn.open_table(CHUNKS)?
+            .insert(&id.0, entry.encode().as_slice())?;
         stored_bytes += header.record_len();
         new_chunks += 1;
         new_raw += i64::from(header.raw_len);
@@ -156,15 +194,35 @@ pub(crate) fn put(
     let mut meta = txn.open_table(META)?;
     counters::add(&mut meta, counters::CHUNKS, new_chunks)?;
     counters::add(&mut meta, counters::CHUNK_BYTES, new_raw)?;
-    counters::add(&mut meta, counters::STORED_BYTES, i64::try_from(stored_bytes).unwrap_or(i64::MAX))?;
+    counters::add(
+        &mut meta,
+        counters::STORED_BYTES,
+        i64::try_from(stored_bytes).unwrap_or(i64::MAX),
+    )?;
     if !known_blob {
         counters::add(&mut meta, counters::BLOBS, 1)?;
-        counters::add(&mut meta, counters::BLOB_BYTES, i64::try_from(size).unwrap_or(i64::MAX))?;
+        counters::add(
+            &mut meta,
+            counters::BLOB_BYTES,
+            i64::try_from(size).unwrap_or(i64::MAX),
+        )?;
     }
-    Ok(Put { blob, size, new_blob: !known_blob, stored_bytes })
+    Ok(Put {
+        blob,
+        size,
+        new_blob: !known_blob,
+        stored_bytes,
+    })
 }
 
-fn write_manifest(store: &Store, slot: &mut Option<Writer>, txn: &WriteTransaction, blob: BlobId, size: u64, ids: Vec<ChunkId>) -> Result<u64> {
+fn write_manifest(
+    store: &Store,
+    slot: &mut Option<Writer>,
+    txn: &WriteTransaction,
+    blob: BlobId,
+    size: u64,
+    ids: Vec<ChunkId>,
+) -> Result<u64> {
     let payload = encode_manifest(size, &ids);
     let header = RecordHeader {
         kind: RecordKind::Manifest,
@@ -182,7 +240,14 @@ fn write_manifest(store: &Store, slot: &mut Option<Writer>, txn: &WriteTransacti
             chunks.insert(&id.0, c.encode().as_slice())?;
         }
     }
-    let entry = BlobEntry { size, refs: 0, unreferenced_since: unix_now(), manifest, chunks: ids };
-    txn.open_table(BLOBS)?.insert(&blob.0, entry.encode().as_slice())?;
+    let entry = BlobEntry {
+        size,
+        refs: 0,
+        unreferenced_since: unix_now(),
+        manifest,
+        chunks: ids,
+    };
+    txn.open_table(BLOBS)?
+        .insert(&blob.0, entry.encode().as_slice())?;
     Ok(header.record_len())
 }
