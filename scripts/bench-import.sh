@@ -7,7 +7,9 @@
 #   -n N            timed runs per tool, median reported (N, default 3)
 #   -w DIR          work dir for data dirs/repos (WORK, default /work/bench-work)
 #   -o FILE         results file (RESULTS, default $WORK/results/import-<stamp>.md)
-#   -t LIST         tools to run, comma separated: shoebox,restic,cp (TOOLS, default all)
+#   -t LIST         tools to run, comma separated: shoebox,restic,cp,read
+#                   (TOOLS, default all; "read" = cold `cat` of the corpus, the
+#                   read-side limit)
 #   -h              help
 #   SHOEBOX=path    shoebox binary (default <repo>/target/release/shoebox);
 #                   if it is missing the shoebox row is reported as "pending"
@@ -20,11 +22,12 @@
 #   restic:  fresh repo + `restic init` (not timed); `restic backup CORPUS`
 #            (timed), then `restic backup CORPUS` again (second snapshot, timed)
 #   cp:      `cp -r CORPUS DEST && sync` (timed)
+#   read:    `find CORPUS -type f -exec cat {} + >/dev/null` (timed)
 # Before every timed command: `sync; echo 3 > /proc/sys/vm/drop_caches` when
 # permitted (reported otherwise).  After shoebox/restic commands an untimed
 # `sync` is measured separately ("trailing sync") to show dirty data left in
 # the page cache.  Wall time is measured with date +%s%N, peak RSS with
-# /usr/bin/time -v.
+# /usr/bin/time -v (which also gives user+sys CPU seconds).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,7 +36,7 @@ top="$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || dirname "$here")"
 N="${N:-3}"
 WORK="${WORK:-/work/bench-work}"
 RESULTS="${RESULTS:-}"
-TOOLS="${TOOLS:-shoebox,restic,cp}"
+TOOLS="${TOOLS:-shoebox,restic,cp,read}"
 SHOEBOX="${SHOEBOX:-$top/target/release/shoebox}"
 RESTIC="${RESTIC:-restic}"
 export RESTIC_PASSWORD="${RESTIC_PASSWORD:-shoebox-bench}"
@@ -107,7 +110,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 timed() {
   local tool="$1" phase="$2" run="$3" store="$4"; shift 4
   local tv="$LOGDIR/$tool-$phase-$run.time" out="$LOGDIR/$tool-$phase-$run.log"
-  local t0 t1 s0 s1 rc=0 rss stored=0
+  local t0 t1 s0 s1 rc=0 rss cpu stored=0
   drop_caches
   t0="$(now_ns)"
   "$TIME_BIN" -v -o "$tv" "$@" >"$out" 2>&1 || rc=$?
@@ -119,10 +122,11 @@ timed() {
     return "$rc"
   fi
   rss="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")"
+  cpu="$(awk -F': ' '/(User|System) time \(seconds\)/ { s += $2 } END { printf "%.2f", s }' "$tv")"
   if [[ "$store" != - ]]; then stored="$(du -sb "$store" | cut -f1)"; fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$run" \
-    "$(secs "$t0" "$t1")" "${rss:-0}" "$stored" "$(secs "$s0" "$s1")" >>"$RAW"
-  log "$tool $phase run $run: $(secs "$t0" "$t1") s, rss ${rss:-?} KiB, stored $stored B"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$phase" "$run" \
+    "$(secs "$t0" "$t1")" "${rss:-0}" "$stored" "$(secs "$s0" "$s1")" "${cpu:-0}" >>"$RAW"
+  log "$tool $phase run $run: $(secs "$t0" "$t1") s, cpu ${cpu:-?} s, rss ${rss:-?} KiB, stored $stored B"
 }
 
 run_shoebox() {
@@ -146,6 +150,12 @@ run_cp() {
   sync
   # shellcheck disable=SC2016  # $1/$2 are expanded by the inner sh
   timed cp import "$run" "$dest" sh -c 'cp -r "$1" "$2" && sync' sh "$CORPUS" "$dest"
+}
+
+run_read() {
+  local run="$1"
+  # shellcheck disable=SC2016  # $1 is expanded by the inner sh
+  timed read import "$run" - sh -c 'find "$1" -type f -exec cat {} + >/dev/null' sh "$CORPUS"
 }
 
 # ------------------------------------------------------------- machine ---
@@ -185,6 +195,7 @@ order=()
 if [[ "$SHOEBOX_STATUS" == ok ]]; then order+=(shoebox); fi
 if want restic; then order+=(restic); fi
 if want cp; then order+=(cp); fi
+if want read; then order+=(read); fi
 [[ ${#order[@]} -gt 0 ]] || { echo "error: nothing to run" >&2; exit 1; }
 
 free_kb="$(df -Pk "$WORK" | awk 'NR == 2 { print $4 }')"
@@ -212,9 +223,9 @@ import statistics, sys
 raw, machine, src_bytes, sb_status = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 rows = {}
 for line in open(raw):
-    tool, phase, run, wall, rss, stored, tsync = line.rstrip("\n").split("\t")
+    tool, phase, run, wall, rss, stored, tsync, cpu = line.rstrip("\n").split("\t")
     rows.setdefault((tool, phase), []).append(
-        (float(wall), int(rss), int(stored), float(tsync)))
+        (float(wall), int(rss), int(stored), float(tsync), float(cpu)))
 
 def med(tool, phase, i):
     v = [r[i] for r in rows.get((tool, phase), [])]
@@ -225,26 +236,30 @@ def fmt(x, spec):
 
 mbps = {}
 out = []
-out.append("| tool | median wall (s) | runs (s) | MB/s | peak RSS (MiB) | stored / source "
-           "| trailing sync (s) | no-change re-run (s) | re-run peak RSS (MiB) |")
-out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|")
-labels = {"shoebox": "shoebox import", "restic": "restic backup", "cp": "cp -r + sync"}
-for tool in ("shoebox", "restic", "cp"):
+out.append("| tool | median wall (s) | runs (s) | MB/s | CPU user+sys (s) | peak RSS (MiB) "
+           "| stored / source | trailing sync (s) | no-change re-run (s) "
+           "| re-run CPU (s) | re-run peak RSS (MiB) |")
+out.append("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+labels = {"shoebox": "shoebox import", "restic": "restic backup", "cp": "cp -r + sync",
+          "read": "read only (cat, no write)"}
+for tool in ("shoebox", "restic", "cp", "read"):
     if (tool, "import") not in rows:
         if tool == "shoebox":
-            out.append(f"| {labels[tool]} | pending | | | | | | | |")
+            out.append(f"| {labels[tool]} | pending | | | | | | | | | |")
         continue
     wall = med(tool, "import", 0)
     mbps[tool] = src_bytes / 1e6 / wall
     runs = ", ".join(f"{r[0]:.2f}" for r in rows[(tool, "import")])
     re_wall = med(tool, "reimport", 0)
     re_rss = med(tool, "reimport", 1)
+    stored = med(tool, "import", 2) / src_bytes if tool != "read" else None
+    tsync = med(tool, "import", 3) if tool in ("shoebox", "restic") else None
     out.append(
         f"| {labels[tool]} | {wall:.2f} | {runs} | {mbps[tool]:.1f} "
-        f"| {med(tool, 'import', 1) / 1024:.0f} "
-        f"| {med(tool, 'import', 2) / src_bytes:.3f} "
-        f"| {fmt(med(tool, 'import', 3) if tool != 'cp' else None, '.2f')} "
-        f"| {fmt(re_wall, '.2f')} | {fmt(None if re_rss is None else re_rss / 1024, '.0f')} |")
+        f"| {med(tool, 'import', 4):.2f} | {med(tool, 'import', 1) / 1024:.0f} "
+        f"| {fmt(stored, '.3f')} | {fmt(tsync, '.2f')} "
+        f"| {fmt(re_wall, '.2f')} | {fmt(med(tool, 'reimport', 4), '.2f')} "
+        f"| {fmt(None if re_rss is None else re_rss / 1024, '.0f')} |")
 
 print("## Import benchmark\n")
 print("| machine | |\n|---|---|")
@@ -260,6 +275,9 @@ if "shoebox" in mbps and "cp" in mbps:
     print(f"- shoebox / (cp + sync) throughput: **{mbps['shoebox'] / mbps['cp']:.2f}x**")
 if "restic" in mbps and "cp" in mbps:
     print(f"- restic / (cp + sync) throughput: {mbps['restic'] / mbps['cp']:.2f}x")
+if "shoebox" in mbps and rows.get(("restic", "reimport")) and rows.get(("shoebox", "reimport")):
+    print(f"- no-change re-run, shoebox / restic time: "
+          f"{med('shoebox', 'reimport', 0) / med('restic', 'reimport', 0):.2f}x")
 if "shoebox" not in mbps:
     print(f"- shoebox: {sb_status}")
 print()
