@@ -79,7 +79,7 @@ SHOEBOX_STATUS=ok
 if want shoebox; then
   if [[ ! -x "$SHOEBOX" ]]; then
     SHOEBOX_STATUS="pending (no binary at $SHOEBOX)"
-  elif ! "$SHOEBOX" --help 2>&1 | grep -qw import; then
+  elif ! grep -qw import <<<"$("$SHOEBOX" --help 2>&1 || true)"; then
     SHOEBOX_STATUS="pending ($SHOEBOX has no import subcommand)"
   fi
 else
