@@ -107,7 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => import(&open()?, paths, commit_every)?,
         Command::Export { dir } => {
             let lib = open()?;
-            let report = with_bar(Progress::new("export"), |p| lib.export(&dir, p))?;
+            let report = with_bar(&Progress::new("export"), |p| lib.export(&dir, p))?;
             println!("{}", render::export(&report, &dir));
             if !report.failed.is_empty() {
                 bail!("{} asset(s) could not be exported", report.failed.len());
@@ -161,7 +161,7 @@ fn import(lib: &Arc<Library>, paths: Vec<PathBuf>, commit_every: u64) -> Result<
 
 /// Runs `work` on this thread while a bar shows its progress from another.
 fn with_bar<T>(
-    progress: Progress,
+    progress: &Progress,
     work: impl FnOnce(&Progress) -> crate::library::Result<T> + Send,
 ) -> Result<T>
 where
@@ -172,7 +172,7 @@ where
         let p = progress.clone();
         let done_ref = &done;
         s.spawn(move || render::watch(&p, || done_ref.load(std::sync::atomic::Ordering::Acquire)));
-        let result = work(&progress);
+        let result = work(progress);
         done.store(true, std::sync::atomic::Ordering::Release);
         result.map_err(Into::into)
     })

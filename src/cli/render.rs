@@ -12,6 +12,7 @@ use crate::library::{Counts, ExportReport, LibraryCheck};
 use crate::store::{GcReport, RebuildReport};
 
 /// Shows a progress bar for `progress` until `finished` says so.
+#[allow(clippy::cast_sign_loss)] // a rate is never negative
 pub fn watch(progress: &Progress, finished: impl Fn() -> bool) {
     let bar = ProgressBar::new(0);
     let style =

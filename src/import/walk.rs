@@ -114,7 +114,7 @@ mod tests {
         std::os::unix::fs::symlink(root.join("missing"), root.join("dangling")).unwrap();
         fs::create_dir_all(root.join("lib")).unwrap();
         fs::write(root.join("lib/catalog.redb"), b"x").unwrap();
-        let w = walk(&[root.clone()], &root.join("lib"));
+        let w = walk(std::slice::from_ref(&root), &root.join("lib"));
         let names: Vec<_> = w
             .files
             .iter()

@@ -27,7 +27,7 @@ pub enum AssetKind {
     LivePhoto,
 }
 
-/// Where an asset came from. Identity is the source's own id (iCloud record name, a user's
+/// Where an asset came from. Identity is the source's own id (`iCloud` record name, a user's
 /// upload path, an import path), never just a file name.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum Origin {

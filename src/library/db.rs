@@ -103,7 +103,7 @@ impl Versioned for OriginEntry {
 /// A key that sorts by (signed instant, id) byte-wise.
 pub(crate) fn order_key(instant: i64, id: AssetId) -> [u8; 16] {
     let mut k = [0u8; 16];
-    let flipped = (instant as u64) ^ (1 << 63);
+    let flipped = instant.cast_unsigned() ^ (1 << 63);
     k[..8].copy_from_slice(&flipped.to_be_bytes());
     k[8..].copy_from_slice(&id.0.to_be_bytes());
     k
@@ -116,7 +116,7 @@ pub(crate) fn split_order_key(k: &[u8; 16]) -> (i64, AssetId) {
     a.copy_from_slice(&k[..8]);
     b.copy_from_slice(&k[8..]);
     (
-        (u64::from_be_bytes(a) ^ (1 << 63)) as i64,
+        (u64::from_be_bytes(a) ^ (1 << 63)).cast_signed(),
         AssetId(u64::from_be_bytes(b)),
     )
 }
@@ -140,48 +140,6 @@ pub(crate) fn meta_add(
     let next = meta_get(t, key)?.saturating_add_signed(delta);
     t.insert(key, next)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn order_keys_sort_by_time_then_id() {
-        let mut keys = vec![
-            order_key(5, AssetId(1)),
-            order_key(-3, AssetId(9)),
-            order_key(5, AssetId(0)),
-            order_key(i64::MIN, AssetId(2)),
-        ];
-        keys.sort();
-        let decoded: Vec<_> = keys.iter().map(split_order_key).collect();
-        assert_eq!(
-            decoded,
-            vec![
-                (i64::MIN, AssetId(2)),
-                (-3, AssetId(9)),
-                (5, AssetId(0)),
-                (5, AssetId(1))
-            ]
-        );
-    }
-
-    #[test]
-    fn unknown_version_is_refused() {
-        let e = OriginEntry {
-            asset: AssetId(3),
-            blob: BlobId([1; 32]),
-            stamp: None,
-        };
-        let mut bytes = encode(&e).unwrap();
-        assert_eq!(decode::<OriginEntry>(&bytes).unwrap(), e);
-        bytes[0] = 9;
-        assert!(matches!(
-            decode::<OriginEntry>(&bytes),
-            Err(Error::BadValue { .. })
-        ));
-    }
 }
 
 /// Writes an asset and moves its timeline/trash keys when its time or state changed.
@@ -218,4 +176,46 @@ pub(crate) fn put_asset(
     txn.open_table(ASSETS)?
         .insert(after.id.0, encode(after)?.as_slice())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_sort_by_time_then_id() {
+        let mut keys = [
+            order_key(5, AssetId(1)),
+            order_key(-3, AssetId(9)),
+            order_key(5, AssetId(0)),
+            order_key(i64::MIN, AssetId(2)),
+        ];
+        keys.sort_unstable();
+        let decoded: Vec<_> = keys.iter().map(split_order_key).collect();
+        assert_eq!(
+            decoded,
+            vec![
+                (i64::MIN, AssetId(2)),
+                (-3, AssetId(9)),
+                (5, AssetId(0)),
+                (5, AssetId(1))
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_version_is_refused() {
+        let e = OriginEntry {
+            asset: AssetId(3),
+            blob: BlobId([1; 32]),
+            stamp: None,
+        };
+        let mut bytes = encode(&e).unwrap();
+        assert_eq!(decode::<OriginEntry>(&bytes).unwrap(), e);
+        bytes[0] = 9;
+        assert!(matches!(
+            decode::<OriginEntry>(&bytes),
+            Err(Error::BadValue { .. })
+        ));
+    }
 }

@@ -1,4 +1,4 @@
-//! The photo library: assets, their origins, Live Photo pairs, the trash, and the ONE ingest
+//! The photo library: assets, their origins, Live Photo pairs, the trash, and the one ingest
 //! pipeline every source (import, WebDAV, iCloud) goes through.
 //!
 //! May import `store` and `media`. Owns the `library.*` tables. Invariants: an asset is

@@ -5,7 +5,7 @@
 //! pack is marked retired, and a retired pack's file is deleted only after the grace period,
 //! because readers (export, backup) may still hold locations from an older transaction.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -83,13 +83,13 @@ impl Store {
         let mut guard = self.writer_guard();
         for (id, mut e) in chunk_moves {
             let (header, bytes) = self.read_stored(e.pack, e.offset)?;
-            (e.pack, e.offset) = writer::append_record(self, &mut *guard, txn, &header, &bytes)?;
+            (e.pack, e.offset) = writer::append_record(self, &mut guard, txn, &header, &bytes)?;
             txn.open_table(CHUNKS)?
                 .insert(&id.0, e.encode().as_slice())?;
         }
         for (id, mut e) in blob_moves {
             let (header, bytes) = self.read_stored(e.manifest.0, e.manifest.1)?;
-            e.manifest = writer::append_record(self, &mut *guard, txn, &header, &bytes)?;
+            e.manifest = writer::append_record(self, &mut guard, txn, &header, &bytes)?;
             txn.open_table(BLOBS)?
                 .insert(&id.0, e.encode().as_slice())?;
         }
@@ -125,7 +125,7 @@ impl Store {
     /// Deletes retired packs past the grace period and pack files the index does not know.
     fn delete_pack_files(&self, now: u64, grace: u64, report: &mut GcReport) -> Result<()> {
         let txn = self.db.begin_write()?;
-        let mut known = BTreeMap::new();
+        let mut known = BTreeSet::new();
         {
             let mut packs = txn.open_table(PACKS)?;
             let mut expired = Vec::new();
@@ -134,10 +134,10 @@ impl Store {
                 let e = PackEntry::decode(v.value())?;
                 match e.state {
                     PackState::Retired(at) if at.saturating_add(grace) <= now => {
-                        expired.push(PackId(k.value()))
+                        expired.push(PackId(k.value()));
                     }
                     _ => {
-                        known.insert(PackId(k.value()), ());
+                        known.insert(PackId(k.value()));
                     }
                 }
             }
@@ -147,7 +147,7 @@ impl Store {
         }
         txn.commit()?;
         for (id, path) in pack_files(&self.packs_dir) {
-            if known.contains_key(&id) {
+            if known.contains(&id) {
                 continue;
             }
             let size = std::fs::metadata(&path).map_or(0, |m| m.len());

@@ -56,7 +56,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             pack_target: 64 * 1024 * 1024,
-            grace: Duration::from_secs(3600),
+            grace: Duration::from_hours(1),
             repack_below: 0.5,
         }
     }
@@ -223,11 +223,7 @@ fn init_meta(db: &Database) -> Result<u64> {
     let seed = {
         let mut meta = txn.open_table(META)?;
         if let Some(v) = meta.get("format")? {
-            let found = v
-                .value()
-                .try_into()
-                .map(u32::from_le_bytes)
-                .unwrap_or(u32::MAX);
+            let found = v.value().try_into().map_or(u32::MAX, u32::from_le_bytes);
             if found > FORMAT_VERSION {
                 return Err(Error::FormatTooNew {
                     found,
@@ -241,17 +237,16 @@ fn init_meta(db: &Database) -> Result<u64> {
             .get("seed")?
             .and_then(|v| v.value().try_into().ok())
             .map(u64::from_le_bytes);
-        match existing {
-            Some(seed) => seed,
-            None => {
-                let mut bytes = [0u8; 8];
-                getrandom::fill(&mut bytes).map_err(|e| Error::Io {
-                    path: PathBuf::from("getrandom"),
-                    source: std::io::Error::other(e.to_string()),
-                })?;
-                meta.insert("seed", bytes.as_slice())?;
-                u64::from_le_bytes(bytes)
-            }
+        if let Some(seed) = existing {
+            seed
+        } else {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).map_err(|e| Error::Io {
+                path: PathBuf::from("getrandom"),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+            meta.insert("seed", bytes.as_slice())?;
+            u64::from_le_bytes(bytes)
         }
     };
     txn.commit()?;

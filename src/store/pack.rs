@@ -299,7 +299,7 @@ pub fn read_pack_header(file: &mut File, path: &Path) -> Result<PackId> {
 
 /// Encodes a blob manifest payload.
 pub fn encode_manifest(size: u64, chunks: &[ChunkId]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(12 + 32 * chunks.len() + 32);
+    let mut out = Vec::with_capacity(chunks.len().saturating_mul(32).saturating_add(44));
     out.extend_from_slice(&size.to_le_bytes());
     out.extend_from_slice(&(chunks.len() as u32).to_le_bytes());
     for c in chunks {
@@ -312,7 +312,9 @@ pub fn encode_manifest(size: u64, chunks: &[ChunkId]) -> Vec<u8> {
 
 /// Bytes a manifest record for `chunks` chunks takes in a pack.
 pub fn manifest_record_len(chunks: usize) -> u64 {
-    RECORD_HEADER_LEN + 44 + 32 * chunks as u64
+    (chunks as u64)
+        .saturating_mul(32)
+        .saturating_add(RECORD_HEADER_LEN + 44)
 }
 
 /// Decodes a blob manifest payload; `None` when it is damaged.
@@ -346,6 +348,7 @@ fn unix_now() -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -234,7 +234,8 @@ fn random_operations_match_a_model() {
         pack_target: 1_500_000,
         ..no_grace()
     });
-    let mut model: std::collections::HashMap<BlobId, (Vec<u8>, u32)> = Default::default();
+    let mut model: std::collections::HashMap<BlobId, (Vec<u8>, u32)> =
+        std::collections::HashMap::default();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = || {
         state ^= state << 13;

@@ -91,7 +91,7 @@ fn bad_files_are_reported_and_nothing_else_is_lost() {
 
 #[test]
 fn unreadable_file_fails_with_its_reason() {
-    if unsafe_is_root() {
+    if running_as_root() {
         eprintln!(
             "running as root: file permissions do not stop root, so this case cannot be staged here"
         );
@@ -114,12 +114,11 @@ fn unreadable_file_fails_with_its_reason() {
     );
 }
 
-fn unsafe_is_root() -> bool {
+fn running_as_root() -> bool {
     std::process::Command::new("id")
         .arg("-u")
         .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
+        .is_ok_and(|o| o.stdout.starts_with(b"0"))
 }
 
 #[test]
