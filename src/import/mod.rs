@@ -4,6 +4,7 @@
 //! time without reading it, and hands files to `library`. Commits in batches, so a kill
 //! loses at most the batch in flight, and the next run picks up where this one stopped.
 
+mod readahead;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -93,26 +94,33 @@ impl ImportJob {
         progress: &Progress,
     ) -> Result<(), crate::library::Error> {
         let library = Arc::clone(&self.library);
-        let mut batch: Option<(Batch<'_>, Instant)> = None;
+        let mut todo = Vec::with_capacity(files.len());
         for file in files {
-            if progress.is_cancelled() {
-                break;
-            }
             let stamp = stamp(&file);
             let origin = Origin::Import {
                 path: file.path.to_string_lossy().into_owned(),
             };
-            progress.set_current(file.path.display().to_string());
             if stamp.size == 0 {
                 self.skip(file.path, "empty file");
                 progress.advance(1, 0);
-                continue;
-            }
-            if library.is_unchanged(&origin, stamp)? {
+            } else if library.is_unchanged(&origin, stamp)? {
                 self.summary.unchanged += 1;
                 progress.advance(1, stamp.size);
-                continue;
+            } else {
+                todo.push((file, stamp, origin));
             }
+        }
+        let readahead = readahead::ReadAhead::start(
+            todo.iter()
+                .map(|(f, s, _)| (f.path.clone(), s.size))
+                .collect(),
+        );
+        let mut batch: Option<(Batch<'_>, Instant)> = None;
+        for (file, stamp, origin) in todo {
+            if progress.is_cancelled() {
+                break;
+            }
+            progress.set_current(file.path.display().to_string());
             let (open, started) = match batch.take() {
                 Some(b) => b,
                 None => (library.begin()?, Instant::now()),
@@ -141,6 +149,7 @@ impl ImportJob {
                 Err(e) => return Err(e),
             }
             progress.advance(1, stamp.size);
+            readahead.consumed(stamp.size);
             if open.bytes >= BATCH_BYTES
                 || open.files >= self.commit_every
                 || started.elapsed() >= BATCH_AGE

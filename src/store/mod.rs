@@ -158,6 +158,11 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the store holds this chunk (backup asks this for every chunk it considers).
+    pub fn has_chunk(&self, txn: &ReadTransaction, chunk: ChunkId) -> Result<bool> {
+        Ok(txn.open_table(index::CHUNKS)?.get(&chunk.0)?.is_some())
+    }
+
     /// References a stored blob holds, or `None` when absent.
     pub fn blob_refs(&self, txn: &ReadTransaction, blob: BlobId) -> Result<Option<u32>> {
         let blobs = txn.open_table(BLOBS)?;

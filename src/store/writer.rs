@@ -140,6 +140,24 @@ fn maybe_compress(data: &[u8], compressible: bool) -> (Compression, Option<Vec<u
     }
 }
 
+/// Feeds `data` to the file hash and returns its chunk id. Both read every byte, so a big
+/// chunk is hashed on two cores; a small one is not worth a thread.
+fn hash_chunk(file_hash: &mut blake3::Hasher, data: &[u8]) -> Result<ChunkId> {
+    if data.len() < 256 * 1024 {
+        file_hash.update(data);
+        return Ok(ChunkId::of(data));
+    }
+    std::thread::scope(|s| {
+        let chunk = s.spawn(|| ChunkId::of(data));
+        file_hash.update(data);
+        chunk.join()
+    })
+    .map_err(|_| Error::BadValue {
+        table: "store.chunks",
+        what: "hashing thread panicked".into(),
+    })
+}
+
 pub(crate) fn put(
     store: &Store,
     slot: &mut Option<Writer>,
@@ -153,8 +171,7 @@ pub(crate) fn put(
     let mut stored_bytes = 0u64;
     let (mut new_chunks, mut new_raw) = (0i64, 0i64);
     let size = store.chunker.chunk(source, cuts, |data| -> Result<()> {
-        file_hash.update(data);
-        let id = ChunkId::of(data);
+        let id = hash_chunk(&mut file_hash, data)?;
         ids.push(id);
         let known = index::get_chunk(&txn.open_table(CHUNKS)?, &id)?.is_some();
         if known {
