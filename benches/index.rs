@@ -94,7 +94,7 @@ fn main() {
         fill.as_secs_f64(),
         n as f64 / fill.as_secs_f64()
     );
-    println!("catalog.redb size: {:.1} MiB", db_size as f64 / 1048576.0);
+    println!("catalog.redb size: {:.1} MiB", db_size as f64 / 1_048_576.0);
     println!("page cache dropped before lookups: {cold}");
     println!(
         "random lookups of present ids: {:.0}/s",
