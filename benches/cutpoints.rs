@@ -27,6 +27,7 @@ fn files(root: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn store(dir: &Path) -> Store {
+    std::fs::create_dir_all(dir).unwrap();
     let db = Database::create(dir.join("catalog.redb")).unwrap();
     Store::open(Arc::new(db), dir, Options::default()).unwrap()
 }

@@ -10,6 +10,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
 use super::db::{self, BLOB_OWNERS, CONTENT_IDS, META, ORIGINS, OriginEntry, Stamp};
 use super::error::{Error, Result};
+use super::pairing::{join_live_photo, live_partner, sidecar_owner};
 use super::{Library, unix_now};
 use crate::media::{self, Facts, Format, Kind};
 use crate::store::{self, Put};
@@ -233,94 +234,7 @@ fn record_origin(
     Ok(())
 }
 
-/// The asset a sidecar belongs to: a file from the same source folder with the same stem
-/// (`IMG_1.xmp` or `IMG_1.JPG.xmp` → `IMG_1.JPG`).
-fn sidecar_owner(txn: &WriteTransaction, origin: &Origin) -> Result<Option<AssetId>> {
-    let key = origin.key();
-    let Some(stem) = key.rsplit_once('.').map(|(s, _)| s) else {
-        return Ok(None);
-    };
-    let origins = txn.open_table(ORIGINS)?;
-    for candidate in [
-        stem.to_string(),
-        stem.rsplit_once('.')
-            .map_or_else(String::new, |(s, _)| s.to_string()),
-    ] {
-        if candidate.is_empty() {
-            continue;
-        }
-        let exact = origins
-            .get(candidate.as_str())?
-            .map(|v| db::decode::<OriginEntry>(v.value()))
-            .transpose()?;
-        if let Some(e) = exact {
-            return Ok(Some(e.asset));
-        }
-        let prefix = format!("{candidate}.");
-        for row in origins.range(prefix.as_str()..)? {
-            let (k, v) = row?;
-            if !k.value().starts_with(&prefix) {
-                break;
-            }
-            if k.value() != key && !k.value().to_ascii_lowercase().ends_with(".xmp") {
-                return Ok(Some(db::decode::<OriginEntry>(v.value())?.asset));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// An asset waiting for the other half of this Live Photo.
-fn live_partner(txn: &WriteTransaction, facts: &Facts, format: Format) -> Result<Option<AssetId>> {
-    let Some(cid) = &facts.content_id else {
-        return Ok(None);
-    };
-    let Some(owner) = txn
-        .open_table(CONTENT_IDS)?
-        .get(cid.as_str())?
-        .map(|v| AssetId(v.value()))
-    else {
-        return Ok(None);
-    };
-    let asset =
-        db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
-    let fits = match format.kind() {
-        Kind::Video => asset.kind == AssetKind::Photo,
-        Kind::Image => asset.kind == AssetKind::Video,
-        _ => false,
-    };
-    Ok(fits.then_some(owner))
-}
-
-/// Makes a Live Photo from a still and its clip, whichever arrived first.
-fn join_live_photo(
-    txn: &WriteTransaction,
-    owner: AssetId,
-    part: Part,
-    facts: &Facts,
-    format: Format,
-) -> Result<()> {
-    let before =
-        db::get_asset(&txn.open_table(db::ASSETS)?, owner)?.ok_or(Error::NoSuchAsset(owner))?;
-    let mut meta = txn.open_table(META)?;
-    db::meta_add(&mut meta, kind_counter(before.kind), -1)?;
-    db::meta_add(&mut meta, kind_counter(AssetKind::LivePhoto), 1)?;
-    drop(meta);
-    update_asset(txn, owner, |a| {
-        if format.kind() == Kind::Video {
-            a.duration_ms = facts.duration_ms;
-            a.live_video = Some(part);
-        } else {
-            let clip = std::mem::replace(&mut a.original, part);
-            a.live_video = Some(clip);
-            a.format = format.extension().to_string();
-            apply_facts(a, facts);
-        }
-        a.kind = AssetKind::LivePhoto;
-    })
-}
-
-fn apply_facts(a: &mut Asset, facts: &Facts) {
+pub(crate) fn apply_facts(a: &mut Asset, facts: &Facts) {
     if let Some(t) = facts.taken_at {
         a.taken = Taken {
             local: t.local.and_utc().timestamp(),

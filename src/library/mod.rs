@@ -12,6 +12,7 @@ mod db;
 mod error;
 mod export;
 mod ingest;
+mod pairing;
 mod query;
 mod trash;
 

@@ -185,7 +185,7 @@ fn free_blobs(txn: &WriteTransaction, now: u64, grace: u64, report: &mut GcRepor
             counters::BLOB_BYTES,
             -i64::try_from(e.size).unwrap_or(i64::MAX),
         )?;
-        let manifest_len = super::pack::manifest_record_len(e.chunks.len());
+        let manifest_len = super::manifest::manifest_record_len(e.chunks.len());
         sub_live(&mut packs, e.manifest.0, manifest_len)?;
         counters::add(
             &mut meta,

@@ -11,6 +11,7 @@ mod error;
 mod gc;
 mod ids;
 mod index;
+mod manifest;
 mod pack;
 mod reader;
 mod rebuild;

@@ -12,7 +12,8 @@ use redb::{ReadableTable, WriteTransaction};
 use super::counters;
 use super::error::{Error, Result};
 use super::index::{self, BLOBS, BlobEntry, CHUNKS, ChunkEntry, META, PACKS, PackEntry, PackState};
-use super::pack::{PACK_HEADER_LEN, RecordKind, decode_manifest, read_pack_header, read_record};
+use super::manifest::decode_manifest;
+use super::pack::{PACK_HEADER_LEN, RecordKind, read_pack_header, read_record};
 use super::{BlobId, ChunkId, PackId, Store, unix_now, verify::pack_files};
 
 /// What a rebuild found.
@@ -154,7 +155,7 @@ fn count_refs(
         let e = BlobEntry::decode(v.value())?;
         blob_count += 1;
         blob_bytes += e.size;
-        manifest_bytes += super::pack::manifest_record_len(e.chunks.len());
+        manifest_bytes += super::manifest::manifest_record_len(e.chunks.len());
         for c in &e.chunks {
             *uses.entry(*c).or_default() += 1;
             if chunks_ro.get(&c.0)?.is_none() {

@@ -7,7 +7,8 @@ use redb::{ReadableTable, WriteTransaction};
 use super::counters;
 use super::error::{Error, Result};
 use super::index::{self, BLOBS, BlobEntry, CHUNKS, ChunkEntry, META, PACKS, PackEntry, PackState};
-use super::pack::{Compression, PackWriter, RecordHeader, RecordKind, encode_manifest};
+use super::manifest::encode_manifest;
+use super::pack::{Compression, PackWriter, RecordHeader, RecordKind};
 use super::{BlobId, ChunkId, PackId, Put, Store, unix_now};
 
 /// zstd is kept only when it saves at least this fraction (photos and videos never do).

@@ -233,3 +233,57 @@ fn version_and_serve_placeholder() {
     let v = shoebox(tmp.path(), &["version"]);
     assert!(stdout(&v).starts_with("shoebox 0."));
 }
+
+#[test]
+fn a_huge_video_streams_through_in_bounded_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir_all(&src).unwrap();
+    // A 2 GiB QuickTime file (sparse on disk): ftyp, then one mdat box covering the rest.
+    let size: u64 = 2 << 30;
+    let mut head = Vec::new();
+    head.extend_from_slice(&20u32.to_be_bytes());
+    head.extend_from_slice(b"ftypqt  \0\0\0\0qt  ");
+    head.extend_from_slice(&1u32.to_be_bytes());
+    head.extend_from_slice(b"mdat");
+    head.extend_from_slice(&(size - 20).to_be_bytes());
+    head.extend_from_slice(&noise(3_000_000, 42)); // some real content at the start
+    let path = src.join("huge.mov");
+    fs::write(&path, &head).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+
+    let data = tmp.path().join("data");
+    let mut child = command(&data, &["import", src.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(s) = fs::read_to_string(&status_file) {
+            let hwm = s.lines().find(|l| l.starts_with("VmHWM:"));
+            if let Some(kib) = hwm
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+            {
+                peak_kib = peak_kib.max(kib);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 new"), "{}", stdout(&out));
+    assert!(
+        peak_kib > 0 && peak_kib < 100 * 1024,
+        "peak RSS {peak_kib} KiB for a 2 GiB file"
+    );
+    let stats = stdout(&shoebox(&data, &["stats"]));
+    assert!(stats.contains("1 videos"), "{stats}");
+    assert!(stats.contains("library size: 2.00 GiB"), "{stats}");
+}
