@@ -64,13 +64,13 @@ pub struct Library {
 impl Library {
     /// Opens the library in `data_dir`, creating it on first use.
     pub fn open(data_dir: &Path, options: Options) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(Error::io(data_dir))?;
-        let path = data_dir.join("catalog.redb");
-        let db = Database::builder()
-            .set_cache_size(options.db_cache_bytes)
-            .create(&path)
-            .map_err(|e| Error::Db(e.into()))?;
-        let db = Arc::new(db);
+        let db = open_database(data_dir, options.db_cache_bytes)?;
+        Self::with_db(Arc::new(db), data_dir, options)
+    }
+
+    /// Opens the library on a database the caller opened (the app shares one `catalog.redb`
+    /// between the library, accounts and settings).
+    pub fn with_db(db: Arc<Database>, data_dir: &Path, options: Options) -> Result<Self> {
         let store = Store::open(Arc::clone(&db), data_dir, options.store.clone())?;
         let library = Self {
             db,
@@ -144,6 +144,15 @@ impl Library {
     pub fn gc(&self) -> Result<store::GcReport> {
         Ok(self.store.gc()?)
     }
+}
+
+/// Opens (creating on first use) `catalog.redb` in `data_dir` with a bounded page cache.
+pub fn open_database(data_dir: &Path, cache_bytes: usize) -> Result<Database> {
+    std::fs::create_dir_all(data_dir).map_err(Error::io(data_dir))?;
+    Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(data_dir.join("catalog.redb"))
+        .map_err(|e| Error::Db(e.into()))
 }
 
 fn unix_now() -> i64 {
