@@ -3,9 +3,13 @@
 //! Layers (arrows point down only): `cli` → `import` → `library` → `store`, `media`, `jobs`.
 //! See README.md for the architecture map.
 
+pub mod accounts;
+pub mod app;
 pub mod cli;
 pub mod import;
 pub mod jobs;
 pub mod library;
+pub mod http;
 pub mod media;
 pub mod store;
+pub mod system;

@@ -13,6 +13,7 @@ use crate::library::{Library, Options};
 use crate::store;
 
 mod render;
+mod setup;
 
 /// shoebox: the family photo vault.
 #[derive(Debug, Parser)]
@@ -34,8 +35,33 @@ pub struct Cli {
 /// Commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the web app (the appliance's normal mode).
-    Serve,
+    /// Serve the web app (the appliance's normal mode; the default).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "0.0.0.0:8080")]
+        listen: std::net::SocketAddr,
+        /// Do not announce the box as <name>.local on the network.
+        #[arg(long)]
+        no_mdns: bool,
+    },
+    /// Do the wizard's required steps without a browser (password on stdin).
+    Setup {
+        /// The owner's account name.
+        #[arg(long)]
+        owner: String,
+        /// The box's name on the network.
+        #[arg(long)]
+        device_name: Option<String>,
+        /// IANA time zone, e.g. Europe/Paris.
+        #[arg(long)]
+        timezone: Option<String>,
+    },
+    /// Manage accounts (passwords on stdin).
+    User {
+        /// What to do.
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Import photos and videos from folders (recursive).
     Import {
         /// Files or folders.
@@ -75,9 +101,34 @@ pub enum Command {
     Version,
 }
 
+/// Account commands.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a person.
+    Add {
+        /// Account name.
+        name: String,
+        /// Make them an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set a person's password.
+    Passwd {
+        /// Account name.
+        name: String,
+    },
+    /// Remove a person (their photos stay).
+    Remove {
+        /// Account name.
+        name: String,
+    },
+    /// List accounts.
+    List,
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let command = cli.command.unwrap_or(Command::Serve);
+    let command = cli.command.unwrap_or(Command::Serve { listen: ([0, 0, 0, 0], 8080).into(), no_mdns: false });
     let grace = match command {
         Command::Gc { grace } => Duration::from_secs(grace),
         _ => store::Options::default().grace,

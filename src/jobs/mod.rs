@@ -59,7 +59,11 @@ impl<J> Running<J> {
 #[derive(Default, Clone)]
 pub struct Scheduler {
     seen: Arc<Mutex<Vec<Progress>>>,
+    detached: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
+
+/// How many finished jobs the status views keep showing.
+const KEPT_FINISHED: usize = 10;
 
 impl Scheduler {
     /// A scheduler with no jobs yet.
@@ -70,10 +74,18 @@ impl Scheduler {
     /// Starts `job` now.
     pub fn spawn<J: Job>(&self, mut job: J) -> Result<Running<J>, JobError> {
         let progress = Progress::new(job.name());
-        self.seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(progress.clone());
+        {
+            let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Keep every running job and the last few finished ones.
+            let finished = seen.iter().filter(|p| p.snapshot().finished).count();
+            let mut surplus = finished.saturating_sub(KEPT_FINISHED - 1);
+            seen.retain(|p| {
+                let forget = surplus > 0 && p.snapshot().finished;
+                surplus -= usize::from(forget);
+                !forget
+            });
+            seen.push(progress.clone());
+        }
         let p = progress.clone();
         let handle = std::thread::Builder::new()
             .name(job.name())
@@ -84,6 +96,44 @@ impl Scheduler {
             })
             .map_err(|e| JobError(Box::new(e)))?;
         Ok(Running { progress, handle })
+    }
+
+    /// Starts `job` in the background; its outcome is logged and shown through its progress.
+    /// [`Scheduler::shutdown`] waits for it.
+    pub fn start<J: Job>(&self, job: J) -> Result<Progress, JobError> {
+        let running = self.spawn(job)?;
+        let progress = running.progress.clone();
+        let name = progress.snapshot().name;
+        let watcher = std::thread::Builder::new()
+            .name(format!("{name}-watch"))
+            .spawn(move || match running.wait() {
+                Ok((_, Outcome::Done(what))) => tracing::info!(job = %name, "finished: {what}"),
+                Ok((_, Outcome::Cancelled)) => tracing::info!(job = %name, "cancelled"),
+                Err(e) => tracing::error!(job = %name, "failed: {e}"),
+            })
+            .map_err(|e| JobError(Box::new(e)))?;
+        let mut detached = self.detached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        detached.retain(|h| !h.is_finished());
+        detached.push(watcher);
+        Ok(progress)
+    }
+
+    /// True while a job of this name runs.
+    pub fn is_running(&self, name: &str) -> bool {
+        self.statuses().iter().any(|s| s.name == name && !s.finished)
+    }
+
+    /// Asks every job to stop at its next safe point and waits for the background ones.
+    pub fn shutdown(&self) {
+        self.cancel_all();
+        let handles: Vec<_> = self
+            .detached
+            .lock()
+            .map(|mut d| d.drain(..).collect())
+            .unwrap_or_default();
+        for h in handles {
+            let _ = h.join();
+        }
     }
 
     /// Snapshots of every job started, oldest first.

@@ -12,6 +12,7 @@ pub struct Progress {
 
 #[derive(Debug)]
 struct Inner {
+    id: u64,
     name: String,
     started: Instant,
     items_done: AtomicU64,
@@ -27,6 +28,8 @@ struct Inner {
 /// A moment's view of a job's progress, for display.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
+    /// Unique within this process, in start order.
+    pub id: u64,
     /// Job name.
     pub name: String,
     /// Items finished so far.
@@ -67,12 +70,14 @@ impl Snapshot {
 }
 
 const KEPT_ERRORS: usize = 20;
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Progress {
     /// A fresh handle for a job called `name`.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 name: name.into(),
                 started: Instant::now(),
                 items_done: AtomicU64::new(0),
@@ -140,6 +145,7 @@ impl Progress {
     pub fn snapshot(&self) -> Snapshot {
         let i = &self.inner;
         Snapshot {
+            id: i.id,
             name: i.name.clone(),
             items_done: i.items_done.load(Ordering::Relaxed),
             items_total: i.items_total.load(Ordering::Relaxed),

@@ -1,0 +1,143 @@
+//! Composition root: opens the one database, builds the services, starts the web app and
+//! mDNS, and shuts down in order on SIGTERM/SIGINT (jobs stop at a safe point).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::accounts::Accounts;
+use crate::http::{self, AppState, Services};
+use crate::jobs::Scheduler;
+use crate::library::{self, Library};
+use crate::system::settings::SettingsStore;
+
+/// Options of `shoebox serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The library folder.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Announce `<device>.local` on the network.
+    pub mdns: bool,
+}
+
+/// Why the app could not start; printed once by `main`.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The library could not be opened.
+    #[error("opening the library in {path}: {source}")]
+    Library {
+        /// The data directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: library::Error,
+    },
+    /// Accounts could not be opened.
+    #[error("opening accounts: {0}")]
+    Accounts(#[from] crate::accounts::Error),
+    /// Settings could not be opened.
+    #[error("opening settings: {0}")]
+    Settings(#[from] crate::system::Error),
+    /// The port is taken or not allowed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server stopped with an error.
+    #[error("serving: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Opens everything that lives in the data directory.
+pub fn services(data_dir: &Path) -> Result<Services, StartupError> {
+    let wrap = |source| StartupError::Library { path: data_dir.to_path_buf(), source };
+    let options = library::Options::default();
+    let db = Arc::new(library::open_database(data_dir, options.db_cache_bytes).map_err(wrap)?);
+    tracing::info!(path = %data_dir.display(), "library opened");
+    let library = Arc::new(Library::with_db(Arc::clone(&db), data_dir, options).map_err(wrap)?);
+    let accounts = Arc::new(Accounts::open(Arc::clone(&db))?);
+    let settings = Arc::new(SettingsStore::open(db)?);
+    Ok(Services::new(library, accounts, settings, Scheduler::new(), data_dir.to_path_buf()))
+}
+
+/// Runs the web app until a signal asks it to stop.
+pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
+    let dir = options.data_dir.clone();
+    let services = tokio::task::spawn_blocking(move || services(&dir))
+        .await
+        .map_err(|e| StartupError::Serve(std::io::Error::other(e)))??;
+    let state = AppState(Arc::new(services));
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|source| StartupError::Bind { addr: options.listen, source })?;
+    let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(%addr, "listening");
+    println!("shoebox is listening on http://{addr}/");
+    let _announcer = announce(&state, options.mdns, addr.port());
+    let sweeper = tokio::spawn(sweep(state.clone()));
+    let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(stop_signal()).await;
+    sweeper.abort();
+    tracing::info!("stopping jobs at a safe point");
+    let jobs = state.jobs.clone();
+    let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;
+    served.map_err(StartupError::Serve)
+}
+
+/// Announces the box on the LAN when the settings allow; a failure is logged, not fatal.
+fn announce(state: &AppState, allowed: bool, port: u16) -> Option<crate::system::mdns::Announcer> {
+    let settings = state.settings.get().ok()?;
+    if !(allowed && settings.mdns) {
+        return None;
+    }
+    match crate::system::mdns::announce(&settings.device_name, port) {
+        Ok(a) => {
+            tracing::info!(host = %format!("{}.local", settings.device_name), "announced with mDNS");
+            Some(a)
+        }
+        Err(e) => {
+            tracing::warn!("mDNS announcement failed: {e}");
+            None
+        }
+    }
+}
+
+/// Hourly upkeep: expired sessions.
+async fn sweep(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        match tokio::task::spawn_blocking(move || st.accounts.purge_expired()).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+            Ok(Err(e)) => tracing::warn!("session sweep: {e}"),
+            _ => {}
+        }
+    }
+}
+
+async fn stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,52 @@
+//! Wrapping a page body in the shell for the current viewer.
+
+use axum::response::Html;
+use maud::Markup;
+
+use super::error::{HttpError, blocking};
+use super::guard::Viewer;
+use super::state::AppState;
+use super::views::layout::{Chrome, Flash, Nav, page};
+
+/// How a page is framed.
+pub struct Frame<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Section for the navigation.
+    pub active: &'a str,
+    /// One-time message.
+    pub flash: Option<Flash>,
+    /// Reload period without JavaScript.
+    pub refresh: Option<u32>,
+}
+
+impl<'a> Frame<'a> {
+    /// A plain page.
+    pub fn new(title: &'a str, active: &'a str) -> Self {
+        Self { title, active, flash: None, refresh: None }
+    }
+
+    /// With a message on top.
+    pub fn flash(mut self, flash: Option<Flash>) -> Self {
+        self.flash = flash;
+        self
+    }
+}
+
+/// Renders `body` in the page shell, with navigation when signed in.
+pub async fn render(st: &AppState, viewer: &Viewer, frame: Frame<'_>, body: &Markup) -> Result<Html<String>, HttpError> {
+    let settings = {
+        let st = st.clone();
+        blocking(move || st.settings.get()).await?
+    };
+    let nav = viewer.session.as_ref().map(|s| Nav { user: &s.user, admin: viewer.is_admin(), active: frame.active });
+    let chrome = Chrome {
+        title: frame.title,
+        device: &settings.device_name,
+        nav: if settings.setup == crate::system::settings::SetupStep::Done { nav } else { None },
+        csrf: &viewer.csrf,
+        flash: frame.flash,
+        refresh_without_js: frame.refresh,
+    };
+    Ok(Html(page(&chrome, body).into_string()))
+}

@@ -1,0 +1,92 @@
+//! The route table: every path with the access level the guard enforces. A route missing from
+//! [`access`] falls to [`Access::Admin`], so forgetting to classify one can only make it
+//! stricter; the tests walk [`ROUTES`] and try each one without a session.
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::state::AppState;
+use super::{account, assets, gallery, import, setup, status};
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, always (static files, health).
+    Public,
+    /// The first wizard steps: only while nobody has an account.
+    WizardOpen,
+    /// The later wizard steps: the owner, until the wizard is finished; then gone.
+    Wizard,
+    /// Sign-in: once an account exists.
+    Login,
+    /// Any signed-in person, after setup.
+    User,
+    /// Administrators, after setup.
+    Admin,
+}
+
+/// Every route: (method, path, access). Tests use this list.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/assets/{file}", Access::Public),
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/setup", Access::Wizard),
+    ("GET", "/setup/welcome", Access::WizardOpen),
+    ("POST", "/setup/welcome", Access::WizardOpen),
+    ("GET", "/setup/owner", Access::WizardOpen),
+    ("POST", "/setup/owner", Access::WizardOpen),
+    ("GET", "/setup/storage", Access::Wizard),
+    ("POST", "/setup/storage", Access::Wizard),
+    ("GET", "/setup/sources", Access::Wizard),
+    ("POST", "/setup/sources", Access::Wizard),
+    ("GET", "/setup/backup", Access::Wizard),
+    ("POST", "/setup/backup", Access::Wizard),
+    ("GET", "/setup/summary", Access::Wizard),
+    ("POST", "/setup/finish", Access::Wizard),
+    ("GET", "/login", Access::Login),
+    ("POST", "/login", Access::Login),
+    ("POST", "/logout", Access::Login),
+    ("GET", "/", Access::User),
+    ("GET", "/status", Access::User),
+    ("GET", "/status/events", Access::User),
+    ("GET", "/api/status", Access::User),
+    ("GET", "/account", Access::User),
+    ("POST", "/account/password", Access::User),
+    ("GET", "/users", Access::Admin),
+    ("POST", "/users", Access::Admin),
+    ("POST", "/users/{name}/remove", Access::Admin),
+    ("POST", "/users/{name}/password", Access::Admin),
+    ("GET", "/import", Access::Admin),
+    ("POST", "/import", Access::Admin),
+];
+
+/// Access level of a matched route path.
+pub fn access(path: &str) -> Access {
+    ROUTES.iter().find(|(_, p, _)| *p == path).map_or(Access::Admin, |(_, _, a)| *a)
+}
+
+/// The routes with their handlers.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/setup", get(setup::resume))
+        .route("/setup/welcome", get(setup::welcome).post(setup::welcome_choice))
+        .route("/setup/owner", get(setup::owner_form).post(setup::create_owner))
+        .route("/setup/storage", get(setup::storage).post(setup::storage_ok))
+        .route("/setup/sources", get(setup::sources).post(setup::sources_ok))
+        .route("/setup/backup", get(setup::backup).post(setup::backup_ok))
+        .route("/setup/summary", get(setup::summary))
+        .route("/setup/finish", post(setup::finish))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/", get(gallery::home))
+        .route("/status", get(status::page))
+        .route("/status/events", get(status::events))
+        .route("/api/status", get(status::api))
+        .route("/account", get(account::account))
+        .route("/account/password", post(account::change_password))
+        .route("/users", get(account::users).post(account::add_user))
+        .route("/users/{name}/remove", post(account::remove_user))
+        .route("/users/{name}/password", post(account::reset_password))
+        .route("/import", get(import::page).post(import::start))
+}

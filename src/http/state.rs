@@ -1,0 +1,59 @@
+//! What handlers may reach: the facades, as shared handles. No raw database.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::accounts::Accounts;
+use crate::jobs::Scheduler;
+use crate::library::Library;
+use crate::system::info::{Probe, SystemInfo};
+use crate::system::settings::SettingsStore;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Services>);
+
+/// The services behind the web app.
+pub struct Services {
+    /// Photos.
+    pub library: Arc<Library>,
+    /// People and sessions.
+    pub accounts: Arc<Accounts>,
+    /// Wizard-edited settings.
+    pub settings: Arc<SettingsStore>,
+    /// Background jobs.
+    pub jobs: Scheduler,
+    /// The library folder.
+    pub data_dir: PathBuf,
+    /// Machine facts, refreshed at most once a second (the status page is polled).
+    probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
+}
+
+impl Services {
+    /// Bundles the services.
+    pub fn new(library: Arc<Library>, accounts: Arc<Accounts>, settings: Arc<SettingsStore>, jobs: Scheduler, data_dir: PathBuf) -> Self {
+        Self { library, accounts, settings, jobs, data_dir, probe: Mutex::new((Probe::new(), None)) }
+    }
+
+    /// Machine facts, at most a second old.
+    pub fn system_info(&self) -> SystemInfo {
+        let mut guard = self.probe.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (probe, cached) = &mut *guard;
+        if let Some((at, info)) = cached.as_ref() {
+            if at.elapsed() < Duration::from_secs(1) {
+                return info.clone();
+            }
+        }
+        let info = probe.snapshot();
+        *cached = Some((Instant::now(), info.clone()));
+        info
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}

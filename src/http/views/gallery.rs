@@ -1,0 +1,52 @@
+//! The photos page. Thumbnails and the full timeline come with the gallery feature; until
+//! then it lists the newest assets and, for an empty library, says how to add photos.
+
+use maud::{Markup, html};
+
+use super::components::{bytes, card};
+use crate::library::{Asset, AssetKind};
+
+/// The photos page.
+pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Markup {
+    html! {
+        h1 { "Photos" }
+        @if assets.is_empty() {
+            (empty(admin))
+        } @else {
+            p.muted { (total) " photos and videos." }
+            ul.assets {
+                @for a in assets {
+                    li.asset {
+                        span.kind { (kind(a.kind)) }
+                        strong { (a.original.name) }
+                        span { (a.taken.local_datetime().format("%Y-%m-%d %H:%M").to_string()) }
+                        span.muted { (a.model.as_deref().unwrap_or("")) " · " (bytes(a.size())) }
+                    }
+                }
+            }
+            @if let Some(n) = next { a.button href=(n) { "Older" } }
+        }
+    }
+}
+
+fn kind(k: AssetKind) -> &'static str {
+    match k {
+        AssetKind::Photo => "Photo",
+        AssetKind::Video => "Video",
+        AssetKind::LivePhoto => "Live",
+    }
+}
+
+fn empty(admin: bool) -> Markup {
+    html! {
+        p.lead { "No photos yet. Here is how to bring them in:" }
+        div.cards {
+            (card("Import a folder", Some("available"), &html! {
+                p { "Copy photos from a USB stick or a disk attached to this box." }
+                @if admin { a.button.primary href="/import" { "Import a folder" } } @else { p.muted { "Ask an administrator." } }
+            }))
+            (card("Connect iCloud", Some("coming soon"), &html! { p { "Keep a full copy of an iCloud Photo Library." } }))
+            (card("Set up a phone", Some("coming soon"), &html! { p { "Upload from phones on this network." } }))
+        }
+    }
+}

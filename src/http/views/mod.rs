@@ -1,0 +1,9 @@
+//! Views: pure functions from view models to HTML. No I/O, no state, no config.
+
+pub mod account;
+pub mod components;
+pub mod gallery;
+pub mod import;
+pub mod layout;
+pub mod setup;
+pub mod status;
