@@ -3,6 +3,7 @@
 //! Layers (arrows point down only): `cli` → `import` → `library` → `store`, `media`, `jobs`.
 //! See README.md for the architecture map.
 
+pub mod accounts;
 pub mod cli;
 pub mod import;
 pub mod jobs;
