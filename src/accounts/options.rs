@@ -51,7 +51,7 @@ impl Default for Options {
             argon2_t_cost: 2,
             argon2_p_cost: 1,
             max_parallel_hashes: 2,
-            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            session_lifetime: Duration::from_hours(30 * 24),
             throttle: ThrottleOptions::default(),
         }
     }
@@ -61,8 +61,8 @@ impl Default for ThrottleOptions {
     fn default() -> Self {
         Self {
             free_failures: 5,
-            window: Duration::from_secs(15 * 60),
-            max_delay: Duration::from_secs(15 * 60),
+            window: Duration::from_mins(15),
+            max_delay: Duration::from_mins(15),
             max_tracked: 4096,
         }
     }

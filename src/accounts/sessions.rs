@@ -32,7 +32,7 @@ impl Accounts {
     ) -> Result<Session, LoginError> {
         // Invalid names share one throttle key (no user can have the empty name).
         let name = normalize_name(name).unwrap_or_default();
-        if let Some(retry_after) = self.throttle().blocked(&name, client, now.mono) {
+        if let Some(retry_after) = self.throttle().attempt(&name, Some(client), now.mono) {
             tracing::info!(user = %name, %client, "login throttled");
             return Err(LoginError::Throttled { retry_after });
         }
@@ -42,17 +42,15 @@ impl Accounts {
             let txn = self.db.begin_read()?;
             db::get_user(&txn.open_table(db::USERS)?, &name)?
         };
-        let ok = match &record {
-            Some(record) => self.hasher.verify(password, &record.password)?,
-            None => {
-                self.hasher.decoy(password);
-                false
-            }
+        let ok = if let Some(record) = &record {
+            self.hasher.verify(password, &record.password)?
+        } else {
+            self.hasher.decoy(password);
+            false
         };
         let role = match record {
             Some(record) if ok => record.role,
             _ => {
-                self.throttle().failed(&name, client, now.mono);
                 tracing::info!(user = %name, %client, "login failed");
                 return Err(LoginError::BadCredentials);
             }
@@ -198,9 +196,9 @@ pub(super) fn token_key(token: &str) -> [u8; 32] {
 
 /// 32 random bytes as 64 lowercase hex digits.
 fn random_hex() -> Result<String> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(Error::Random)?;
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(TOKEN_HEX);
     for b in bytes {
         hex.push(char::from(DIGITS[usize::from(b >> 4)]));

@@ -1,6 +1,7 @@
 //! Login throttling in memory, per user name and per client address, bounded in size.
 //!
-//! After `free_failures` failures a key is locked for 1 s, then 2 s, 4 s… per further
+//! Every admitted attempt counts as a failure until a success wipes the counts of its name
+//! and address. After `free_failures` failures a key is locked for 1 s, then 2 s, 4 s… per further
 //! failure, up to `max_delay`. A key is forgotten once `window` has passed since its lockout
 //! ended (or since its last failure when it was not locked). Time is monotonic
 //! ([`Instant`]): a Pi without a clock battery jumps its wall clock at boot.
@@ -28,27 +29,26 @@ impl Throttle {
         }
     }
 
-    /// How long until `name` from `client` may try again, if it may not now.
-    pub(super) fn blocked(&self, name: &str, client: IpAddr, now: Instant) -> Option<Duration> {
+    /// Admits an attempt by `name` from `client` (when known), or tells how long until one
+    /// is admitted. An admitted attempt counts as a failure at once, in the same lock as the
+    /// check, so concurrent guesses cannot all slip past the check while earlier ones are
+    /// still hashing; [`Self::succeeded`] wipes the count when the password was right.
+    pub(super) fn attempt(
+        &mut self,
+        name: &str,
+        client: Option<IpAddr>,
+        now: Instant,
+    ) -> Option<Duration> {
         let by_name = self.names.blocked(name, now, &self.options);
-        let by_addr = self.addrs.blocked(&addr_key(client), now, &self.options);
-        by_name.max(by_addr)
-    }
-
-    /// Counts a failed attempt against both the name and the address.
-    pub(super) fn failed(&mut self, name: &str, client: IpAddr, now: Instant) {
+        let by_addr = client.and_then(|c| self.addrs.blocked(&addr_key(c), now, &self.options));
+        if let Some(wait) = by_name.max(by_addr) {
+            return Some(wait);
+        }
         self.names.fail(name.to_owned(), now, &self.options);
-        self.addrs.fail(addr_key(client), now, &self.options);
-    }
-
-    /// Counts a failed attempt against the name only (password change, no address known).
-    pub(super) fn failed_name(&mut self, name: &str, now: Instant) {
-        self.names.fail(name.to_owned(), now, &self.options);
-    }
-
-    /// How long until `name` may try again, if it may not now.
-    pub(super) fn name_blocked(&self, name: &str, now: Instant) -> Option<Duration> {
-        self.names.blocked(name, now, &self.options)
+        if let Some(client) = client {
+            self.addrs.fail(addr_key(client), now, &self.options);
+        }
+        None
     }
 
     /// Forgets the name's and the address's failures after a success.
@@ -182,17 +182,13 @@ mod tests {
         let mut t = Throttle::new(ThrottleOptions::default());
         let t0 = Instant::now();
         for _ in 0..5 {
-            t.failed("ann", ip("10.0.0.1"), t0);
+            assert_eq!(t.attempt("ann", Some(ip("10.0.0.1")), t0), None);
         }
-        assert_eq!(t.blocked("ann", ip("10.0.0.2"), t0), Some(SEC));
-        let later = t0 + SEC + Duration::from_secs(15 * 60);
-        assert_eq!(t.blocked("ann", ip("10.0.0.2"), later), None);
-        t.failed("ann", ip("10.0.0.2"), later);
-        assert_eq!(
-            t.blocked("ann", ip("10.0.0.3"), later),
-            None,
-            "count restarted"
-        );
+        assert_eq!(t.attempt("ann", Some(ip("10.0.0.2")), t0), Some(SEC));
+        assert_eq!(t.attempt("ann", None, t0 + SEC / 2), Some(SEC / 2));
+        let later = t0 + SEC + Duration::from_mins(15);
+        assert_eq!(t.attempt("ann", Some(ip("10.0.0.2")), later), None);
+        assert_eq!(t.attempt("ann", None, later), None, "count restarted");
     }
 
     #[test]
@@ -213,11 +209,8 @@ mod tests {
         let mut t = Throttle::new(options);
         let t0 = Instant::now();
         for i in 0..10u8 {
-            t.failed(
-                &format!("user{i}"),
-                IpAddr::from([10, 0, 0, i]),
-                t0 + u32::from(i) * SEC,
-            );
+            let now = t0 + u32::from(i) * SEC;
+            t.attempt(&format!("user{i}"), Some(IpAddr::from([10, 0, 0, i])), now);
         }
         assert_eq!(t.names.entries.len(), 3);
         assert_eq!(t.addrs.entries.len(), 3);

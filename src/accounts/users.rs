@@ -134,7 +134,7 @@ impl Accounts {
         now: Now,
     ) -> Result<()> {
         let name = normalize_name(name)?;
-        if let Some(retry_after) = self.throttle().name_blocked(&name, now.mono) {
+        if let Some(retry_after) = self.throttle().attempt(&name, None, now.mono) {
             return Err(Error::Throttled { retry_after });
         }
         check_password(&name, new)?;
@@ -143,7 +143,6 @@ impl Accounts {
             db::get_user(&txn.open_table(db::USERS)?, &name)?.ok_or_else(|| no_such(&name))?
         };
         if !self.hasher.verify(old, &record.password)? {
-            self.throttle().failed_name(&name, now.mono);
             tracing::info!(user = %name, "password change refused: wrong current password");
             return Err(Error::BadPassword);
         }
