@@ -197,3 +197,33 @@ fn concurrent_guesses_are_counted_before_hashing() {
         Err(LoginError::Throttled { .. })
     ));
 }
+
+#[test]
+fn unknown_names_cost_an_argon2_run_like_wrong_passwords() {
+    // Without the decoy hash an unknown name answers in microseconds and can be probed.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::create(dir.path().join("catalog.redb")).unwrap();
+    let options = Options {
+        argon2_m_cost_kib: 4096,
+        ..Options::for_tests()
+    };
+    let a = Accounts::with_options(Arc::new(db), options).unwrap();
+    a.create_owner("owner", PW).unwrap();
+    let fastest = |name: &str| {
+        (0..3u8)
+            .map(|i| {
+                let start = std::time::Instant::now();
+                let client = IpAddr::from([10, 3, i, name.len() as u8]);
+                assert!(a.login(name, PW2, client).is_err());
+                start.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let wrong = fastest("owner");
+    let unknown = fastest("nobody");
+    assert!(
+        unknown * 3 > wrong,
+        "unknown {unknown:?} vs wrong {wrong:?}"
+    );
+}
