@@ -76,6 +76,26 @@ pub enum Error {
     Random(#[source] getrandom::Error),
 }
 
+impl Error {
+    /// True when the person asking can fix it (a taken name, a weak password), so the words
+    /// may be shown to them; false for failures of the box itself, which are only logged.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            Self::OwnerExists
+                | Self::NameTaken { .. }
+                | Self::InvalidName { .. }
+                | Self::WeakPassword { .. }
+                | Self::NoSuchUser { .. }
+                | Self::NoOwnerYet
+                | Self::CannotRemoveOwner
+                | Self::CannotChangeOwnerRole
+                | Self::BadPassword
+                | Self::Throttled { .. }
+        )
+    }
+}
+
 /// Why a login did not produce a session.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
