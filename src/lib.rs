@@ -9,3 +9,4 @@ pub mod jobs;
 pub mod library;
 pub mod media;
 pub mod store;
+pub mod system;
