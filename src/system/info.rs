@@ -38,9 +38,8 @@ pub struct Probe {
     /// `None` on a platform sysinfo does not support; figures are then zero.
     system: Option<System>,
     pid: Option<Pid>,
-    /// Loaded on first use, and only when `/sys/class/thermal` has no zone; the inner `None`
-    /// remembers that sysinfo cannot list sensors here.
-    components: Option<Option<Components>>,
+    /// Loaded on first use, and only when `/sys/class/thermal` has no zone.
+    sensors: Sensors,
 }
 
 impl Default for Probe {
@@ -58,7 +57,7 @@ impl Probe {
         Self {
             system,
             pid: sysinfo::get_current_pid().ok(),
-            components: None,
+            sensors: Sensors::Untried,
         }
     }
 
@@ -109,10 +108,13 @@ impl Probe {
         if let Some(t) = thermal_zones(Path::new("/sys/class/thermal")) {
             return Some(t);
         }
-        let components = self
-            .components
-            .get_or_insert_with(|| Components::new_with_refreshed_list().ok())
-            .as_mut()?;
+        if matches!(self.sensors, Sensors::Untried) {
+            self.sensors =
+                Components::new_with_refreshed_list().map_or(Sensors::Unavailable, Sensors::Loaded);
+        }
+        let Sensors::Loaded(components) = &mut self.sensors else {
+            return None;
+        };
         components.refresh(false);
         components
             .iter()
@@ -121,6 +123,13 @@ impl Probe {
             .filter(|t| t.is_finite())
             .reduce(f32::max)
     }
+}
+
+/// The hwmon sensor list, loaded at most once.
+enum Sensors {
+    Untried,
+    Unavailable,
+    Loaded(Components),
 }
 
 fn is_cpu_label(label: &str) -> bool {

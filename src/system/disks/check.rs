@@ -65,14 +65,14 @@ pub fn check_data_dir(path: &Path, min_free: u64) -> DataDirCheck {
             human_bytes(free)
         ));
     }
-    if let Some(d) = &disk {
-        if d.file_system == "vfat" || d.file_system == "msdos" {
-            problems.push(
-                "the disk is formatted FAT32, which cannot hold files over 4 GiB (videos); \
-                 use exFAT or ext4"
-                    .to_owned(),
-            );
-        }
+    if let Some(d) = &disk
+        && (d.file_system == "vfat" || d.file_system == "msdos")
+    {
+        problems.push(
+            "the disk is formatted FAT32, which cannot hold files over 4 GiB (videos); \
+             use exFAT or ext4"
+                .to_owned(),
+        );
     }
     DataDirCheck {
         path: resolved,

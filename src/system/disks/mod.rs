@@ -90,7 +90,7 @@ fn for_path_in(disks: &[Disk], path: &Path) -> Option<Disk> {
     let path = mounts::canonical_or_ancestor(path)?;
     let table = mounts::mounts();
     let mount_point = match mounts::mount_of(&table, &path) {
-        Some(mount) => mount.mount_point.clone(),
+        Some(mount) => mount.target.clone(),
         // No mount table (not Linux): the longest listed prefix.
         None => disks
             .iter()

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 pub(super) struct Mount {
     /// What is mounted (`/dev/sda1`, `tmpfs`, `overlay`).
     pub source: String,
-    /// Where.
-    pub mount_point: PathBuf,
+    /// Where (the mount point).
+    pub target: PathBuf,
     /// File system type.
     pub fs_type: String,
 }
@@ -31,7 +31,7 @@ fn parse(text: &str) -> Vec<Mount> {
             let mut fields = line.split_whitespace();
             Some(Mount {
                 source: unescape(fields.next()?),
-                mount_point: PathBuf::from(unescape(fields.next()?)),
+                target: PathBuf::from(unescape(fields.next()?)),
                 fs_type: fields.next()?.to_owned(),
             })
         })
@@ -64,9 +64,9 @@ fn unescape(field: &str) -> String {
 pub(super) fn mount_of<'a>(table: &'a [Mount], path: &Path) -> Option<&'a Mount> {
     table
         .iter()
-        .filter(|m| path.starts_with(&m.mount_point))
+        .filter(|m| path.starts_with(&m.target))
         .fold(None, |best: Option<&Mount>, m| match best {
-            Some(b) if b.mount_point.as_os_str().len() > m.mount_point.as_os_str().len() => Some(b),
+            Some(b) if b.target.as_os_str().len() > m.target.as_os_str().len() => Some(b),
             _ => Some(m),
         })
 }
@@ -114,7 +114,8 @@ pub(super) fn block_facts(mount_point: &Path) -> BlockFacts {
         fs::read_to_string(p)
             .ok()
             .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
+            // virtio and PCI devices report a numeric vendor id, not a name.
+            .filter(|s| !s.is_empty() && !s.starts_with("0x"))
     };
     let parts: Vec<String> = [
         read(disk.join("device/vendor")),
@@ -162,7 +163,7 @@ tmpfs /tmp tmpfs rw 0 0
     fn parses_and_unescapes() {
         let table = parse(TABLE);
         assert_eq!(table.len(), 5);
-        assert_eq!(table[2].mount_point, Path::new("/media/My Photos"));
+        assert_eq!(table[2].target, Path::new("/media/My Photos"));
         assert_eq!(unescape(r"a\134b\x"), r"a\b\x");
         assert_eq!(unescape(r"end\04"), r"end\04");
     }
