@@ -56,14 +56,23 @@ pub enum StartupError {
 
 /// Opens everything that lives in the data directory.
 pub fn services(data_dir: &Path) -> Result<Services, StartupError> {
-    let wrap = |source| StartupError::Library { path: data_dir.to_path_buf(), source };
+    let wrap = |source| StartupError::Library {
+        path: data_dir.to_path_buf(),
+        source,
+    };
     let options = library::Options::default();
     let db = Arc::new(library::open_database(data_dir, options.db_cache_bytes).map_err(wrap)?);
     tracing::info!(path = %data_dir.display(), "library opened");
     let library = Arc::new(Library::with_db(Arc::clone(&db), data_dir, options).map_err(wrap)?);
     let accounts = Arc::new(Accounts::open(Arc::clone(&db))?);
     let settings = Arc::new(SettingsStore::open(db)?);
-    Ok(Services::new(library, accounts, settings, Scheduler::new(), data_dir.to_path_buf()))
+    Ok(Services::new(
+        library,
+        accounts,
+        settings,
+        Scheduler::new(),
+        data_dir.to_path_buf(),
+    ))
 }
 
 /// Runs the web app until a signal asks it to stop.
@@ -75,14 +84,19 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
     let state = AppState(Arc::new(services));
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
-        .map_err(|source| StartupError::Bind { addr: options.listen, source })?;
+        .map_err(|source| StartupError::Bind {
+            addr: options.listen,
+            source,
+        })?;
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, "listening");
     println!("shoebox is listening on http://{addr}/");
     let _announcer = announce(&state, options.mdns, addr.port());
     let sweeper = tokio::spawn(sweep(state.clone()));
     let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(stop_signal()).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(stop_signal())
+        .await;
     sweeper.abort();
     tracing::info!("stopping jobs at a safe point");
     let jobs = state.jobs.clone();
@@ -110,7 +124,7 @@ fn announce(state: &AppState, allowed: bool, port: u16) -> Option<crate::system:
 
 /// Hourly upkeep: expired sessions.
 async fn sweep(state: AppState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
     loop {
         tick.tick().await;
         let st = state.clone();

@@ -6,10 +6,10 @@
 pub mod accounts;
 pub mod app;
 pub mod cli;
+pub mod http;
 pub mod import;
 pub mod jobs;
 pub mod library;
-pub mod http;
 pub mod media;
 pub mod store;
 pub mod system;

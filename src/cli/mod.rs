@@ -128,7 +128,10 @@ pub enum UserAction {
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    let command = cli.command.unwrap_or(Command::Serve { listen: ([0, 0, 0, 0], 8080).into(), no_mdns: false });
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: ([0, 0, 0, 0], 8080).into(),
+        no_mdns: false,
+    });
     let grace = match command {
         Command::Gc { grace } => Duration::from_secs(grace),
         _ => store::Options::default().grace,
@@ -147,11 +150,23 @@ pub fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Version => println!("shoebox {}", env!("CARGO_PKG_VERSION")),
-        Command::Serve => {
-            println!(
-                "The web UI is not built yet; use `shoebox import`, `export`, `check` and `stats` meanwhile."
-            );
+        Command::Serve { listen, no_mdns } => {
+            let options = crate::app::ServeOptions {
+                data_dir: cli.data.clone(),
+                listen,
+                mdns: !no_mdns,
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::app::serve(options))?;
         }
+        Command::Setup {
+            owner,
+            device_name,
+            timezone,
+        } => setup::run(&cli.data, &owner, device_name, timezone)?,
+        Command::User { action } => setup::user(&cli.data, action)?,
         Command::Import {
             paths,
             commit_every,

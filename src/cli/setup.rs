@@ -13,7 +13,10 @@ use crate::system::settings::{SetupStep, valid_device_name};
 
 fn read_password() -> Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
     let pw = line.trim_end_matches(['\n', '\r']).to_string();
     if pw.is_empty() {
         bail!("no password on standard input (pipe it in, e.g. `echo \"$PW\" | shoebox setup …`)");
@@ -29,17 +32,20 @@ pub fn run(data: &Path, owner: &str, device: Option<String>, tz: Option<String>)
     }
     let check = disks::check_data_dir(data, disks::MIN_FREE);
     if !check.ok() {
-        bail!("the library folder {} cannot be used: {}", data.display(), check.problems.join("; "));
+        bail!(
+            "the library folder {} cannot be used: {}",
+            data.display(),
+            check.problems.join("; ")
+        );
     }
-    if let Some(d) = &device {
-        if !valid_device_name(d) {
-            bail!("{d:?} is not a valid box name (letters, digits, dashes; up to 63)");
-        }
+    if let Some(d) = device.as_ref().filter(|d| !valid_device_name(d)) {
+        bail!("{d:?} is not a valid box name (letters, digits, dashes; up to 63)");
     }
-    if let Some(z) = &tz {
-        if !crate::system::timezones().contains(z) {
-            bail!("unknown time zone {z:?}");
-        }
+    if let Some(z) = tz
+        .as_ref()
+        .filter(|z| !crate::system::timezones().contains(z))
+    {
+        bail!("unknown time zone {z:?}");
     }
     let password = read_password()?;
     let user = services.accounts.create_owner(owner, &password)?;
@@ -52,7 +58,11 @@ pub fn run(data: &Path, owner: &str, device: Option<String>, tz: Option<String>)
         }
         s.setup = SetupStep::Done;
     })?;
-    println!("set up: owner {} on a box called {}", user.name, services.settings.get()?.device_name);
+    println!(
+        "set up: owner {} on a box called {}",
+        user.name,
+        services.settings.get()?.device_name
+    );
     Ok(())
 }
 
@@ -64,7 +74,11 @@ pub fn user(data: &Path, action: UserAction) -> Result<()> {
         UserAction::Add { name, admin } => {
             let role = if admin { Role::Admin } else { Role::Member };
             let u = accounts.add_user(&name, &read_password()?, role)?;
-            println!("added {} ({})", u.name, if admin { "administrator" } else { "member" });
+            println!(
+                "added {} ({})",
+                u.name,
+                if admin { "administrator" } else { "member" }
+            );
         }
         UserAction::Passwd { name } => {
             accounts.set_password(&name, &read_password()?)?;
@@ -76,7 +90,11 @@ pub fn user(data: &Path, action: UserAction) -> Result<()> {
         }
         UserAction::List => {
             for u in accounts.users()? {
-                let role = if u.role == Role::Admin { "administrator" } else { "member" };
+                let role = if u.role == Role::Admin {
+                    "administrator"
+                } else {
+                    "member"
+                };
                 println!("{}\t{role}{}", u.name, if u.owner { "\towner" } else { "" });
             }
         }

@@ -38,12 +38,18 @@ fn safe_next(next: Option<&str>) -> &str {
 }
 
 /// `GET /login`.
-pub async fn login_form(State(st): State<AppState>, Extension(v): Extension<Viewer>, Query(q): Query<Next>) -> Result<Response, HttpError> {
+pub async fn login_form(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Query(q): Query<Next>,
+) -> Result<Response, HttpError> {
     if v.session.is_some() {
         return Ok(Redirect::to(safe_next(q.next.as_deref())).into_response());
     }
     let body = views::login(&v.csrf, "", safe_next(q.next.as_deref()), None);
-    Ok(render(&st, &v, Frame::new("Sign in", "login"), &body).await?.into_response())
+    Ok(render(&st, &v, Frame::new("Sign in", "login"), &body)
+        .await?
+        .into_response())
 }
 
 /// The sign-in form.
@@ -55,9 +61,14 @@ pub struct LoginInput {
 }
 
 /// `POST /login`.
-pub async fn login(State(st): State<AppState>, Extension(v): Extension<Viewer>, Form(f): Form<LoginInput>) -> Result<Response, HttpError> {
+pub async fn login(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<LoginInput>,
+) -> Result<Response, HttpError> {
     let (st2, name, pw, client) = (st.clone(), f.name.clone(), f.password, v.client);
-    let result = blocking(move || Ok::<_, HttpError>(st2.accounts.login(&name, &pw, client))).await?;
+    let result =
+        blocking(move || Ok::<_, HttpError>(st2.accounts.login(&name, &pw, client))).await?;
     let next = safe_next(f.next.as_deref()).to_string();
     let (status, problem) = match result {
         Ok(session) => {
@@ -67,35 +78,67 @@ pub async fn login(State(st): State<AppState>, Extension(v): Extension<Viewer>, 
         }
         Err(LoginError::BadCredentials) => {
             tracing::warn!(user = %f.name, client = %v.client, "sign-in refused");
-            (StatusCode::UNAUTHORIZED, "Wrong name or password.".to_string())
+            (
+                StatusCode::UNAUTHORIZED,
+                "Wrong name or password.".to_string(),
+            )
         }
         Err(LoginError::Throttled { retry_after }) => (
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed attempts. Try again in {} seconds.", retry_after.as_secs().max(1)),
+            format!(
+                "Too many failed attempts. Try again in {} seconds.",
+                retry_after.as_secs().max(1)
+            ),
         ),
         Err(LoginError::Other(e)) => return Err(HttpError::Internal(e.to_string())),
     };
     let body = views::login(&v.csrf, &f.name, &next, Some(&problem));
-    Ok((status, render(&st, &v, Frame::new("Sign in", "login"), &body).await?).into_response())
+    Ok((
+        status,
+        render(&st, &v, Frame::new("Sign in", "login"), &body).await?,
+    )
+        .into_response())
 }
 
 /// `POST /logout`.
-pub async fn logout(State(st): State<AppState>, Extension(v): Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn logout(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
     if let Some(s) = v.session {
         blocking(move || st.accounts.logout(&s.token)).await?;
     }
-    Ok(([(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0))], Redirect::to("/login")).into_response())
+    Ok((
+        [(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", 0))],
+        Redirect::to("/login"),
+    )
+        .into_response())
 }
 
 /// `GET /account`.
-pub async fn account(State(st): State<AppState>, Extension(v): Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn account(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
     account_page(&st, &v, None).await
 }
 
-async fn account_page(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Response, HttpError> {
-    let role = if v.is_admin() { "administrator" } else { "member" };
+async fn account_page(
+    st: &AppState,
+    v: &Viewer,
+    flash: Option<Flash>,
+) -> Result<Response, HttpError> {
+    let role = if v.is_admin() {
+        "administrator"
+    } else {
+        "member"
+    };
     let body = views::account(&v.csrf, v.name(), role);
-    Ok(render(st, v, Frame::new("Account", "account").flash(flash), &body).await?.into_response())
+    Ok(
+        render(st, v, Frame::new("Account", "account").flash(flash), &body)
+            .await?
+            .into_response(),
+    )
 }
 
 /// The change-password form.
@@ -107,13 +150,32 @@ pub struct PasswordInput {
 }
 
 /// `POST /account/password`.
-pub async fn change_password(State(st): State<AppState>, Extension(v): Extension<Viewer>, Form(f): Form<PasswordInput>) -> Result<Response, HttpError> {
-    let Some(session) = v.session.clone() else { return Err(HttpError::Forbidden("Sign in first.")) };
+pub async fn change_password(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<PasswordInput>,
+) -> Result<Response, HttpError> {
+    let Some(session) = v.session.clone() else {
+        return Err(HttpError::Forbidden("Sign in first."));
+    };
     if f.new != f.new2 {
-        return account_page(&st, &v, Some(Flash::Problem("The two new passwords differ.".into()))).await;
+        return account_page(
+            &st,
+            &v,
+            Some(Flash::Problem("The two new passwords differ.".into())),
+        )
+        .await;
     }
     let st2 = st.clone();
-    let result = blocking(move || Ok::<_, HttpError>(st2.accounts.change_password(&session.user, &f.password, &f.new, Some(&session.token)))).await?;
+    let result = blocking(move || {
+        Ok::<_, HttpError>(st2.accounts.change_password(
+            &session.user,
+            &f.password,
+            &f.new,
+            Some(&session.token),
+        ))
+    })
+    .await?;
     let flash = match result {
         Ok(()) => Flash::Ok("Password changed. Other devices were signed out.".into()),
         Err(e) => Flash::Problem(say(&e)),
@@ -122,21 +184,40 @@ pub async fn change_password(State(st): State<AppState>, Extension(v): Extension
 }
 
 /// `GET /users`.
-pub async fn users(State(st): State<AppState>, Extension(v): Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn users(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
     users_page(&st, &v, None).await
 }
 
-async fn users_page(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Response, HttpError> {
+async fn users_page(
+    st: &AppState,
+    v: &Viewer,
+    flash: Option<Flash>,
+) -> Result<Response, HttpError> {
     let list = {
         let st = st.clone();
         blocking(move || st.accounts.users()).await?
     };
     let people: Vec<views::Person<'_>> = list
         .iter()
-        .map(|u| views::Person { name: &u.name, role: if u.role == Role::Admin { "administrator" } else { "member" }, owner: u.owner })
+        .map(|u| views::Person {
+            name: &u.name,
+            role: if u.role == Role::Admin {
+                "administrator"
+            } else {
+                "member"
+            },
+            owner: u.owner,
+        })
         .collect();
     let body = views::users(&v.csrf, &people, v.name());
-    Ok(render(st, v, Frame::new("People", "users").flash(flash), &body).await?.into_response())
+    Ok(
+        render(st, v, Frame::new("People", "users").flash(flash), &body)
+            .await?
+            .into_response(),
+    )
 }
 
 /// The add-person form.
@@ -148,10 +229,20 @@ pub struct AddInput {
 }
 
 /// `POST /users`.
-pub async fn add_user(State(st): State<AppState>, Extension(v): Extension<Viewer>, Form(f): Form<AddInput>) -> Result<Response, HttpError> {
-    let role = if f.admin.is_some() { Role::Admin } else { Role::Member };
+pub async fn add_user(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<AddInput>,
+) -> Result<Response, HttpError> {
+    let role = if f.admin.is_some() {
+        Role::Admin
+    } else {
+        Role::Member
+    };
     let st2 = st.clone();
-    let result = blocking(move || Ok::<_, HttpError>(st2.accounts.add_user(&f.name, &f.password, role))).await?;
+    let result =
+        blocking(move || Ok::<_, HttpError>(st2.accounts.add_user(&f.name, &f.password, role)))
+            .await?;
     let flash = match result {
         Ok(u) => {
             tracing::info!(by = %v.name(), user = %u.name, "account added");
@@ -163,14 +254,25 @@ pub async fn add_user(State(st): State<AppState>, Extension(v): Extension<Viewer
 }
 
 /// `POST /users/{name}/remove`.
-pub async fn remove_user(State(st): State<AppState>, Extension(v): Extension<Viewer>, Path(name): Path<String>) -> Result<Response, HttpError> {
+pub async fn remove_user(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(name): Path<String>,
+) -> Result<Response, HttpError> {
     if name == v.name() {
-        return users_page(&st, &v, Some(Flash::Problem("You cannot remove yourself.".into()))).await;
+        return users_page(
+            &st,
+            &v,
+            Some(Flash::Problem("You cannot remove yourself.".into())),
+        )
+        .await;
     }
     let (st2, n) = (st.clone(), name.clone());
     let result = blocking(move || Ok::<_, HttpError>(st2.accounts.remove_user(&n))).await?;
     let flash = match result {
-        Ok(()) => Flash::Ok(format!("{name} was removed; their photos stay in the library.")),
+        Ok(()) => Flash::Ok(format!(
+            "{name} was removed; their photos stay in the library."
+        )),
         Err(e) => Flash::Problem(say(&e)),
     };
     users_page(&st, &v, Some(flash)).await
@@ -183,11 +285,19 @@ pub struct ResetInput {
 }
 
 /// `POST /users/{name}/password`.
-pub async fn reset_password(State(st): State<AppState>, Extension(v): Extension<Viewer>, Path(name): Path<String>, Form(f): Form<ResetInput>) -> Result<Response, HttpError> {
+pub async fn reset_password(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(name): Path<String>,
+    Form(f): Form<ResetInput>,
+) -> Result<Response, HttpError> {
     let (st2, n) = (st.clone(), name.clone());
-    let result = blocking(move || Ok::<_, HttpError>(st2.accounts.set_password(&n, &f.password))).await?;
+    let result =
+        blocking(move || Ok::<_, HttpError>(st2.accounts.set_password(&n, &f.password))).await?;
     let flash = match result {
-        Ok(()) => Flash::Ok(format!("New password set for {name}; they were signed out everywhere.")),
+        Ok(()) => Flash::Ok(format!(
+            "New password set for {name}; they were signed out everywhere."
+        )),
         Err(e) => Flash::Problem(say(&e)),
     };
     users_page(&st, &v, Some(flash)).await

@@ -11,8 +11,6 @@ pub enum HttpError {
     NotFound,
     /// Signed in, but not allowed.
     Forbidden(&'static str),
-    /// The request itself is wrong.
-    BadRequest(String),
     /// Something broke inside; logged with details.
     Internal(String),
 }
@@ -49,10 +47,12 @@ impl IntoResponse for HttpError {
         let (status, message) = match self {
             Self::NotFound => (StatusCode::NOT_FOUND, "Not found.".to_string()),
             Self::Forbidden(why) => (StatusCode::FORBIDDEN, why.to_string()),
-            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
             Self::Internal(details) => {
                 tracing::error!("request failed: {details}");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on the box. The details are in its log.".to_string())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong on the box. The details are in its log.".to_string(),
+                )
             }
         };
         let body = format!(

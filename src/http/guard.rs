@@ -57,7 +57,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, whole site.
+/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Strict`, whole site.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> HeaderValue {
     let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("invalid=1; Max-Age=0"))
@@ -65,9 +65,15 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> HeaderValue {
 
 /// The access check and CSRF check middleware.
 pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
     let level = access(&path);
-    let client = req.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     if level == Access::Public {
         return next.run(req).await;
     }
@@ -87,11 +93,23 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
     let Ok((session, Some(settings), has_users)) = looked_up else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Some(refusal) = refuse(level, req.method(), req.uri(), session.as_ref(), settings.setup, has_users) {
+    if let Some(refusal) = refuse(
+        level,
+        req.method(),
+        req.uri(),
+        session.as_ref(),
+        settings.setup,
+        has_users,
+    ) {
         return refusal;
     }
     let fresh_pre = pre.is_none().then(new_token);
-    let csrf = session.as_ref().map(|s| s.csrf.clone()).or(pre).or_else(|| fresh_pre.clone()).unwrap_or_default();
+    let csrf = session
+        .as_ref()
+        .map(|s| s.csrf.clone())
+        .or(pre)
+        .or_else(|| fresh_pre.clone())
+        .unwrap_or_default();
     if !is_safe(req.method()) {
         if !same_origin(req.headers()) {
             return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
@@ -105,44 +123,81 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
-    req.extensions_mut().insert(Viewer { session, csrf, client });
+    req.extensions_mut().insert(Viewer {
+        session,
+        csrf,
+        client,
+    });
     let mut response = next.run(req).await;
     if let Some(t) = fresh_pre {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(PRE_COOKIE, &t, 86_400));
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, set_cookie(PRE_COOKIE, &t, 86_400));
     }
     response
 }
 
 /// Why a request may not go on, as the response to send; `None` lets it through.
-fn refuse(level: Access, method: &Method, uri: &axum::http::Uri, session: Option<&Session>, setup: SetupStep, has_users: bool) -> Option<Response> {
+#[allow(clippy::match_same_arms)] // one arm per rule reads better than merged patterns
+fn refuse(
+    level: Access,
+    method: &Method,
+    uri: &axum::http::Uri,
+    session: Option<&Session>,
+    setup: SetupStep,
+    has_users: bool,
+) -> Option<Response> {
     let done = setup == SetupStep::Done;
     let to_login = || {
         if method == Method::GET {
-            Redirect::to(&format!("/login?next={}", super::views::import::urlencode(uri.path()))).into_response()
+            Redirect::to(&format!(
+                "/login?next={}",
+                super::views::import::urlencode(uri.path())
+            ))
+            .into_response()
         } else {
             (StatusCode::UNAUTHORIZED, "Sign in first.").into_response()
         }
     };
-    let to_setup = || if method == Method::GET { Redirect::to("/setup").into_response() } else { (StatusCode::CONFLICT, "Finish the setup first.").into_response() };
+    let to_setup = || {
+        if method == Method::GET {
+            Redirect::to("/setup").into_response()
+        } else {
+            (StatusCode::CONFLICT, "Finish the setup first.").into_response()
+        }
+    };
     match level {
-        Access::Public => None,
-        Access::WizardOpen if done => Some(StatusCode::NOT_FOUND.into_response()),
+        Access::WizardOpen | Access::Wizard if done => Some(StatusCode::NOT_FOUND.into_response()),
         Access::WizardOpen if has_users => Some(to_setup()),
-        Access::WizardOpen => None,
-        Access::Wizard if done => Some(StatusCode::NOT_FOUND.into_response()),
+        Access::Public | Access::WizardOpen => None,
+        // Before the owner exists the wizard's own pages send the browser to its first step.
         Access::Wizard if !has_users => None,
         Access::Wizard => match session {
             Some(s) if s.role == Role::Admin => None,
-            Some(_) => Some((StatusCode::FORBIDDEN, "Only the owner can finish the setup.").into_response()),
+            Some(_) => Some(
+                (
+                    StatusCode::FORBIDDEN,
+                    "Only the owner can finish the setup.",
+                )
+                    .into_response(),
+            ),
             None => Some(to_login()),
         },
         Access::Login if !has_users => Some(to_setup()),
         Access::Login => None,
-        Access::User | Access::Admin if !has_users || (!done && session.is_some_and(|s| s.role == Role::Admin)) => Some(to_setup()),
+        Access::User | Access::Admin
+            if !has_users || (!done && session.is_some_and(|s| s.role == Role::Admin)) =>
+        {
+            Some(to_setup())
+        }
         Access::User | Access::Admin => match session {
             None => Some(to_login()),
-            Some(_) if !done => Some((StatusCode::SERVICE_UNAVAILABLE, "The box is being set up.").into_response()),
-            Some(s) if level == Access::Admin && s.role != Role::Admin => Some((StatusCode::FORBIDDEN, "Only administrators can do this.").into_response()),
+            Some(_) if !done => {
+                Some((StatusCode::SERVICE_UNAVAILABLE, "The box is being set up.").into_response())
+            }
+            Some(s) if level == Access::Admin && s.role != Role::Admin => {
+                Some((StatusCode::FORBIDDEN, "Only administrators can do this.").into_response())
+            }
             Some(_) => None,
         },
     }
@@ -154,13 +209,17 @@ fn is_safe(m: &Method) -> bool {
 
 /// The browser says the request comes from our own pages (or says nothing, like curl).
 fn same_origin(h: &HeaderMap) -> bool {
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if site.is_some_and(|s| !matches!(s, "same-origin" | "none")) {
+        return false;
     }
-    match (h.get(header::ORIGIN).and_then(|v| v.to_str().ok()), h.get(header::HOST).and_then(|v| v.to_str().ok())) {
-        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, rest)| rest == host),
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
         (Some(_), None) => false,
         (None, _) => true,
     }
@@ -170,10 +229,15 @@ fn same_origin(h: &HeaderMap) -> bool {
 fn token_matches(body: &[u8], expected: &str) -> bool {
     let given = body
         .split(|b| *b == b'&')
-        .filter_map(|kv| kv.strip_prefix(b"csrf="))
-        .next()
+        .find_map(|kv| kv.strip_prefix(b"csrf="))
         .unwrap_or_default();
-    !expected.is_empty() && given.len() == expected.len() && given.iter().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    !expected.is_empty()
+        && given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 fn new_token() -> String {
@@ -191,11 +255,19 @@ pub async fn headers(req: Request, next: Next) -> Response {
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
     };
-    set(h, "content-security-policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
     set(h, "referrer-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     set(h, "cross-origin-opener-policy", "same-origin");
     response
 }
@@ -217,9 +289,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("shoebox.local:8080"));
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://shoebox.local:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://shoebox.local:8080"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(!same_origin(&h));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));

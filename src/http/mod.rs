@@ -4,8 +4,8 @@
 //! a view. Every request passes [`guard::guard`] (who, may they, CSRF) and gets the security
 //! headers of [`guard::headers`].
 
-pub mod assets;
 mod account;
+pub mod assets;
 mod error;
 mod gallery;
 pub mod guard;

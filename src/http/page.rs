@@ -23,7 +23,12 @@ pub struct Frame<'a> {
 impl<'a> Frame<'a> {
     /// A plain page.
     pub fn new(title: &'a str, active: &'a str) -> Self {
-        Self { title, active, flash: None, refresh: None }
+        Self {
+            title,
+            active,
+            flash: None,
+            refresh: None,
+        }
     }
 
     /// With a message on top.
@@ -34,16 +39,29 @@ impl<'a> Frame<'a> {
 }
 
 /// Renders `body` in the page shell, with navigation when signed in.
-pub async fn render(st: &AppState, viewer: &Viewer, frame: Frame<'_>, body: &Markup) -> Result<Html<String>, HttpError> {
+pub async fn render(
+    st: &AppState,
+    viewer: &Viewer,
+    frame: Frame<'_>,
+    body: &Markup,
+) -> Result<Html<String>, HttpError> {
     let settings = {
         let st = st.clone();
         blocking(move || st.settings.get()).await?
     };
-    let nav = viewer.session.as_ref().map(|s| Nav { user: &s.user, admin: viewer.is_admin(), active: frame.active });
+    let nav = viewer.session.as_ref().map(|s| Nav {
+        user: &s.user,
+        admin: viewer.is_admin(),
+        active: frame.active,
+    });
     let chrome = Chrome {
         title: frame.title,
         device: &settings.device_name,
-        nav: if settings.setup == crate::system::settings::SetupStep::Done { nav } else { None },
+        nav: if settings.setup == crate::system::settings::SetupStep::Done {
+            nav
+        } else {
+            None
+        },
         csrf: &viewer.csrf,
         flash: frame.flash,
         refresh_without_js: frame.refresh,

@@ -61,7 +61,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
 
 /// Access level of a matched route path.
 pub fn access(path: &str) -> Access {
-    ROUTES.iter().find(|(_, p, _)| *p == path).map_or(Access::Admin, |(_, _, a)| *a)
+    ROUTES
+        .iter()
+        .find(|(_, p, _)| *p == path)
+        .map_or(Access::Admin, |(_, _, a)| *a)
 }
 
 /// The routes with their handlers.
@@ -70,10 +73,22 @@ pub fn router() -> Router<AppState> {
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .route("/setup", get(setup::resume))
-        .route("/setup/welcome", get(setup::welcome).post(setup::welcome_choice))
-        .route("/setup/owner", get(setup::owner_form).post(setup::create_owner))
-        .route("/setup/storage", get(setup::storage).post(setup::storage_ok))
-        .route("/setup/sources", get(setup::sources).post(setup::sources_ok))
+        .route(
+            "/setup/welcome",
+            get(setup::welcome).post(setup::welcome_choice),
+        )
+        .route(
+            "/setup/owner",
+            get(setup::owner_form).post(setup::create_owner),
+        )
+        .route(
+            "/setup/storage",
+            get(setup::storage).post(setup::storage_ok),
+        )
+        .route(
+            "/setup/sources",
+            get(setup::sources).post(setup::sources_ok),
+        )
         .route("/setup/backup", get(setup::backup).post(setup::backup_ok))
         .route("/setup/summary", get(setup::summary))
         .route("/setup/finish", post(setup::finish))

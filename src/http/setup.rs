@@ -44,12 +44,20 @@ async fn advance(st: &AppState, from: SetupStep, to: SetupStep) -> Result<Respon
 }
 
 /// Shows `body` for step `step` unless the wizard is elsewhere.
-async fn show(st: &AppState, v: &Viewer, step: SetupStep, title: &str, body: maud::Markup) -> Result<Response, HttpError> {
+async fn show(
+    st: &AppState,
+    v: &Viewer,
+    step: SetupStep,
+    title: &str,
+    body: maud::Markup,
+) -> Result<Response, HttpError> {
     let now = current(st).await?;
     if now != step {
         return Ok(Redirect::to(step_url(now)).into_response());
     }
-    Ok(render(st, v, Frame::new(title, "setup"), &body).await?.into_response())
+    Ok(render(st, v, Frame::new(title, "setup"), &body)
+        .await?
+        .into_response())
 }
 
 /// `GET /setup`: wherever the wizard is.
@@ -58,8 +66,18 @@ pub async fn resume(State(st): State<AppState>) -> Result<Response, HttpError> {
 }
 
 /// `GET /setup/welcome`.
-pub async fn welcome(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
-    show(&st, &v, SetupStep::Welcome, "Welcome", views::welcome(&v.csrf)).await
+pub async fn welcome(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
+    show(
+        &st,
+        &v,
+        SetupStep::Welcome,
+        "Welcome",
+        views::welcome(&v.csrf),
+    )
+    .await
 }
 
 /// The first step's choice.
@@ -69,22 +87,49 @@ pub struct Choice {
 }
 
 /// `POST /setup/welcome`.
-pub async fn welcome_choice(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>, Form(c): Form<Choice>) -> Result<Response, HttpError> {
+pub async fn welcome_choice(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+    Form(c): Form<Choice>,
+) -> Result<Response, HttpError> {
     if c.choice == "restore" {
-        return Ok(render(&st, &v, Frame::new("Restore", "setup"), &views::restore_later(&v.csrf)).await?.into_response());
+        return Ok(render(
+            &st,
+            &v,
+            Frame::new("Restore", "setup"),
+            &views::restore_later(&v.csrf),
+        )
+        .await?
+        .into_response());
     }
     advance(&st, SetupStep::Welcome, SetupStep::Owner).await
 }
 
 /// `GET /setup/owner`.
-pub async fn owner_form(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn owner_form(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
     let settings = {
         let st = st.clone();
         blocking(move || st.settings.get()).await?
     };
     let zones = system::timezones();
-    let form = views::OwnerForm { name: "", device: &settings.device_name, time_zone: &settings.time_zone, zones: &zones, problem: None };
-    show(&st, &v, SetupStep::Owner, "Your account", views::owner(&v.csrf, &form)).await
+    let form = views::OwnerForm {
+        name: "",
+        device: &settings.device_name,
+        time_zone: &settings.time_zone,
+        zones: &zones,
+        problem: None,
+    };
+    show(
+        &st,
+        &v,
+        SetupStep::Owner,
+        "Your account",
+        views::owner(&v.csrf, &form),
+    )
+    .await
 }
 
 /// The owner form.
@@ -98,7 +143,11 @@ pub struct OwnerInput {
 }
 
 /// `POST /setup/owner`: creates the owner, signs them in, moves on.
-pub async fn create_owner(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>, Form(f): Form<OwnerInput>) -> Result<Response, HttpError> {
+pub async fn create_owner(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+    Form(f): Form<OwnerInput>,
+) -> Result<Response, HttpError> {
     if current(&st).await? != SetupStep::Owner {
         return Ok(Redirect::to("/setup").into_response());
     }
@@ -107,22 +156,39 @@ pub async fn create_owner(State(st): State<AppState>, axum::Extension(v): axum::
     let problem = if f.password != f.password2 {
         Some("The two passwords differ.".to_string())
     } else if !system::settings::valid_device_name(&device) {
-        Some("The box name may use letters, digits and dashes (not at the start or end), up to 63.".to_string())
+        Some(
+            "The box name may use letters, digits and dashes (not at the start or end), up to 63."
+                .to_string(),
+        )
     } else if !zones.contains(&f.time_zone) {
         Some("Choose a time zone from the list.".to_string())
     } else {
         None
     };
-    let created = match problem {
-        Some(p) => Err(p),
-        None => {
-            let (st2, name, pw) = (st.clone(), f.name.clone(), f.password.clone());
-            blocking(move || Ok::<_, HttpError>(st2.accounts.create_owner(&name, &pw))).await?.map_err(|e| super::account::say(&e))
-        }
+    let created = if let Some(p) = problem {
+        Err(p)
+    } else {
+        let (st2, name, pw) = (st.clone(), f.name.clone(), f.password.clone());
+        blocking(move || Ok::<_, HttpError>(st2.accounts.create_owner(&name, &pw)))
+            .await?
+            .map_err(|e| super::account::say(&e))
     };
     if let Err(problem) = created {
-        let form = views::OwnerForm { name: &f.name, device: &device, time_zone: &f.time_zone, zones: &zones, problem: Some(&problem) };
-        return Ok(render(&st, &v, Frame::new("Your account", "setup"), &views::owner(&v.csrf, &form)).await?.into_response());
+        let form = views::OwnerForm {
+            name: &f.name,
+            device: &device,
+            time_zone: &f.time_zone,
+            zones: &zones,
+            problem: Some(&problem),
+        };
+        return Ok(render(
+            &st,
+            &v,
+            Frame::new("Your account", "setup"),
+            &views::owner(&v.csrf, &form),
+        )
+        .await?
+        .into_response());
     }
     let (st2, client) = (st.clone(), v.client);
     let session = blocking(move || {
@@ -131,16 +197,28 @@ pub async fn create_owner(State(st): State<AppState>, axum::Extension(v): axum::
             s.time_zone = f.time_zone;
             s.setup = SetupStep::Storage;
         })?;
-        st2.accounts.login(&f.name, &f.password, client).map_err(|e| HttpError::Internal(e.to_string()))
+        st2.accounts
+            .login(&f.name, &f.password, client)
+            .map_err(|e| HttpError::Internal(e.to_string()))
     })
     .await?;
     tracing::info!(owner = %session.user, "owner account created");
-    Ok(([(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &session.token, 30 * 86_400))], Redirect::to("/setup/storage")).into_response())
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, &session.token, 30 * 86_400),
+        )],
+        Redirect::to("/setup/storage"),
+    )
+        .into_response())
 }
 
 async fn storage_view(st: &AppState) -> Result<(disks::DataDirCheck, Vec<disks::Disk>), HttpError> {
     let dir = st.data_dir.clone();
-    blocking(move || Ok::<_, HttpError>((disks::check_data_dir(&dir, disks::MIN_FREE), disks::list()))).await
+    blocking(move || {
+        Ok::<_, HttpError>((disks::check_data_dir(&dir, disks::MIN_FREE), disks::list()))
+    })
+    .await
 }
 
 fn describe(d: &disks::Disk) -> String {
@@ -151,7 +229,10 @@ fn describe(d: &disks::Disk) -> String {
 }
 
 /// `GET /setup/storage`.
-pub async fn storage(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn storage(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
     let (check, all) = storage_view(&st).await?;
     let path = check.path.display().to_string();
     let mine = check.disk.as_ref().map(|d| d.mount_point.clone());
@@ -164,10 +245,25 @@ pub async fn storage(State(st): State<AppState>, axum::Extension(v): axum::Exten
         others: all
             .iter()
             .filter(|d| Some(&d.mount_point) != mine.as_ref())
-            .map(|d| (describe(d), d.mount_point.display().to_string(), d.total, d.available, d.removable))
+            .map(|d| {
+                (
+                    describe(d),
+                    d.mount_point.display().to_string(),
+                    d.total,
+                    d.available,
+                    d.removable,
+                )
+            })
             .collect(),
     };
-    show(&st, &v, SetupStep::Storage, "Storage", views::storage(&v.csrf, &view)).await
+    show(
+        &st,
+        &v,
+        SetupStep::Storage,
+        "Storage",
+        views::storage(&v.csrf, &view),
+    )
+    .await
 }
 
 /// `POST /setup/storage`: only when the folder is writable and has room.
@@ -180,8 +276,18 @@ pub async fn storage_ok(State(st): State<AppState>) -> Result<Response, HttpErro
 }
 
 /// `GET /setup/sources`.
-pub async fn sources(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
-    show(&st, &v, SetupStep::Sources, "Photo sources", views::sources(&v.csrf)).await
+pub async fn sources(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
+    show(
+        &st,
+        &v,
+        SetupStep::Sources,
+        "Photo sources",
+        views::sources(&v.csrf),
+    )
+    .await
 }
 
 /// `POST /setup/sources`.
@@ -190,7 +296,10 @@ pub async fn sources_ok(State(st): State<AppState>) -> Result<Response, HttpErro
 }
 
 /// `GET /setup/backup`.
-pub async fn backup(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn backup(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
     show(&st, &v, SetupStep::Backup, "Backup", views::backup(&v.csrf)).await
 }
 
@@ -200,14 +309,29 @@ pub async fn backup_ok(State(st): State<AppState>) -> Result<Response, HttpError
 }
 
 /// `GET /setup/summary`.
-pub async fn summary(State(st): State<AppState>, axum::Extension(v): axum::Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn summary(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+) -> Result<Response, HttpError> {
     let settings = {
         let st = st.clone();
         blocking(move || st.settings.get()).await?
     };
     let path = st.data_dir.display().to_string();
-    let s = views::Summary { owner: v.name(), device: &settings.device_name, time_zone: &settings.time_zone, path: &path };
-    show(&st, &v, SetupStep::Summary, "All set", views::summary(&v.csrf, &s)).await
+    let s = views::Summary {
+        owner: v.name(),
+        device: &settings.device_name,
+        time_zone: &settings.time_zone,
+        path: &path,
+    };
+    show(
+        &st,
+        &v,
+        SetupStep::Summary,
+        "All set",
+        views::summary(&v.csrf, &s),
+    )
+    .await
 }
 
 /// `POST /setup/finish`: closes the wizard for good.

@@ -32,18 +32,35 @@ pub struct Services {
 
 impl Services {
     /// Bundles the services.
-    pub fn new(library: Arc<Library>, accounts: Arc<Accounts>, settings: Arc<SettingsStore>, jobs: Scheduler, data_dir: PathBuf) -> Self {
-        Self { library, accounts, settings, jobs, data_dir, probe: Mutex::new((Probe::new(), None)) }
+    pub fn new(
+        library: Arc<Library>,
+        accounts: Arc<Accounts>,
+        settings: Arc<SettingsStore>,
+        jobs: Scheduler,
+        data_dir: PathBuf,
+    ) -> Self {
+        Self {
+            library,
+            accounts,
+            settings,
+            jobs,
+            data_dir,
+            probe: Mutex::new((Probe::new(), None)),
+        }
     }
 
     /// Machine facts, at most a second old.
     pub fn system_info(&self) -> SystemInfo {
-        let mut guard = self.probe.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .probe
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (probe, cached) = &mut *guard;
-        if let Some((at, info)) = cached.as_ref() {
-            if at.elapsed() < Duration::from_secs(1) {
-                return info.clone();
-            }
+        if let Some((_, info)) = cached
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < Duration::from_secs(1))
+        {
+            return info.clone();
         }
         let info = probe.snapshot();
         *cached = Some((Instant::now(), info.clone()));

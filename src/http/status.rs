@@ -23,7 +23,12 @@ pub fn gather(st: &AppState) -> Result<StatusView, HttpError> {
     let counts = st.library.counts()?;
     let settings = st.settings.get()?;
     let disk = disks::for_path(&st.data_dir);
-    let mut jobs: Vec<JobView> = st.jobs.statuses().iter().map(JobView::from_snapshot).collect();
+    let mut jobs: Vec<JobView> = st
+        .jobs
+        .statuses()
+        .iter()
+        .map(JobView::from_snapshot)
+        .collect();
     jobs.reverse();
     Ok(StatusView {
         device: settings.device_name,
@@ -52,13 +57,21 @@ pub fn gather(st: &AppState) -> Result<StatusView, HttpError> {
 }
 
 /// `GET /status`.
-pub async fn page(State(st): State<AppState>, Extension(v): Extension<Viewer>) -> Result<Response, HttpError> {
+pub async fn page(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
     let st2 = st.clone();
     let view = blocking(move || gather(&st2)).await?;
     let mut snapshots = st.jobs.statuses();
     snapshots.reverse();
     let body = status_page(&view, &snapshots);
-    let frame = Frame { title: "Status", active: "status", flash: None, refresh: Some(5) };
+    let frame = Frame {
+        title: "Status",
+        active: "status",
+        flash: None,
+        refresh: Some(5),
+    };
     Ok(render(&st, &v, frame, &body).await?.into_response())
 }
 
@@ -68,12 +81,17 @@ pub async fn api(State(st): State<AppState>) -> Result<Json<StatusView>, HttpErr
 }
 
 /// `GET /status/events`: a `status` event with the JSON of `/api/status` every second.
-pub async fn events(State(st): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn events(
+    State(st): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = futures_util::stream::unfold(st, |st| async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
         let st2 = st.clone();
         let event = match tokio::task::spawn_blocking(move || gather(&st2)).await {
-            Ok(Ok(view)) => Event::default().event("status").json_data(&view).unwrap_or_else(|_| Event::default().comment("unserialisable")),
+            Ok(Ok(view)) => Event::default()
+                .event("status")
+                .json_data(&view)
+                .unwrap_or_else(|_| Event::default().comment("unserialisable")),
             _ => Event::default().comment("status unavailable"),
         };
         Some((Ok(event), st))

@@ -75,7 +75,10 @@ impl Scheduler {
     pub fn spawn<J: Job>(&self, mut job: J) -> Result<Running<J>, JobError> {
         let progress = Progress::new(job.name());
         {
-            let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut seen = self
+                .seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             // Keep every running job and the last few finished ones.
             let finished = seen.iter().filter(|p| p.snapshot().finished).count();
             let mut surplus = finished.saturating_sub(KEPT_FINISHED - 1);
@@ -112,7 +115,10 @@ impl Scheduler {
                 Err(e) => tracing::error!(job = %name, "failed: {e}"),
             })
             .map_err(|e| JobError(Box::new(e)))?;
-        let mut detached = self.detached.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut detached = self
+            .detached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         detached.retain(|h| !h.is_finished());
         detached.push(watcher);
         Ok(progress)
@@ -120,7 +126,9 @@ impl Scheduler {
 
     /// True while a job of this name runs.
     pub fn is_running(&self, name: &str) -> bool {
-        self.statuses().iter().any(|s| s.name == name && !s.finished)
+        self.statuses()
+            .iter()
+            .any(|s| s.name == name && !s.finished)
     }
 
     /// Asks every job to stop at its next safe point and waits for the background ones.

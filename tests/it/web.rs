@@ -1,6 +1,7 @@
 //! The web app in-process (`Router::oneshot`, no port): wizard order and closing, sign-in,
 //! roles, CSRF, throttling, access of every route, security headers, live progress.
 
+use std::fmt::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,7 +27,11 @@ pub struct Page {
 impl Client {
     pub fn new(dir: &Path) -> Self {
         let services = shoebox::app::services(dir).unwrap();
-        Self { state: AppState(Arc::new(services)), cookies: Vec::new(), csrf: String::new() }
+        Self {
+            state: AppState(Arc::new(services)),
+            cookies: Vec::new(),
+            csrf: String::new(),
+        }
     }
 
     pub fn state(&self) -> &AppState {
@@ -34,7 +39,11 @@ impl Client {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub async fn send(&mut self, req: Request<Body>) -> Page {
@@ -49,18 +58,30 @@ impl Client {
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
-        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
+        let location = headers
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
         let body = String::from_utf8_lossy(&bytes).into_owned();
         if let Some(i) = body.find("name=\"csrf\" value=\"") {
             let rest = &body[i + 19..];
             self.csrf = rest[..rest.find('"').unwrap()].to_string();
         }
-        Page { status, location, headers, body }
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
-        let req = Request::get(path).header(header::COOKIE, self.cookie_header()).body(Body::empty()).unwrap();
+        let req = Request::get(path)
+            .header(header::COOKIE, self.cookie_header())
+            .body(Body::empty())
+            .unwrap();
         self.send(req).await
     }
 
@@ -68,9 +89,10 @@ impl Client {
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let mut body = format!("csrf={}", self.csrf);
         for (k, v) in fields {
-            body.push_str(&format!("&{k}={}", enc(v)));
+            let _ = write!(body, "&{k}={}", enc(v));
         }
-        self.post_raw(path, body, Some("http://shoebox.local")).await
+        self.post_raw(path, body, Some("http://shoebox.local"))
+            .await
     }
 
     pub async fn post_raw(&mut self, path: &str, body: String, origin: Option<&str>) -> Page {
@@ -95,7 +117,13 @@ impl Client {
 
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -104,10 +132,25 @@ pub const OWNER_PW: &str = "correct horse battery staple";
 /// Walks the wizard to the end as the owner "ada".
 pub async fn set_up(c: &mut Client) {
     c.get("/setup/welcome").await;
-    assert_eq!(c.post("/setup/welcome", &[("choice", "fresh")]).await.location.as_deref(), Some("/setup/owner"));
+    assert_eq!(
+        c.post("/setup/welcome", &[("choice", "fresh")])
+            .await
+            .location
+            .as_deref(),
+        Some("/setup/owner")
+    );
     c.get("/setup/owner").await;
     let p = c
-        .post("/setup/owner", &[("name", "ada"), ("password", OWNER_PW), ("password2", OWNER_PW), ("device", "shoebox"), ("time_zone", "UTC")])
+        .post(
+            "/setup/owner",
+            &[
+                ("name", "ada"),
+                ("password", OWNER_PW),
+                ("password2", OWNER_PW),
+                ("device", "shoebox"),
+                ("time_zone", "UTC"),
+            ],
+        )
         .await;
     assert_eq!(p.location.as_deref(), Some("/setup/storage"), "{}", p.body);
     for (get, post, next) in [
@@ -118,7 +161,11 @@ pub async fn set_up(c: &mut Client) {
     ] {
         let page = c.get(get).await;
         assert_eq!(page.status, StatusCode::OK, "{get}: {}", page.body);
-        assert_eq!(c.post(post, &[]).await.location.as_deref(), Some(next), "{post}");
+        assert_eq!(
+            c.post(post, &[]).await.location.as_deref(),
+            Some(next),
+            "{post}"
+        );
     }
 }
 
@@ -131,27 +178,68 @@ async fn wizard_runs_in_order_then_closes_for_good() {
         let p = c.get(path).await;
         assert!(p.status.is_redirection(), "{path}: {}", p.status);
     }
-    assert_eq!(c.get("/setup").await.location.as_deref(), Some("/setup/welcome"));
+    assert_eq!(
+        c.get("/setup").await.location.as_deref(),
+        Some("/setup/welcome")
+    );
     // skipping ahead is not possible
-    assert_eq!(c.get("/setup/summary").await.location.as_deref(), Some("/setup/welcome"));
+    assert_eq!(
+        c.get("/setup/summary").await.location.as_deref(),
+        Some("/setup/welcome")
+    );
+    c.get("/setup/welcome").await;
     let restore = c.post("/setup/welcome", &[("choice", "restore")]).await;
     assert!(restore.body.contains("Coming with the backup feature"));
     c.post("/setup/welcome", &[("choice", "fresh")]).await;
     c.get("/setup/owner").await;
-    let weak = c.post("/setup/owner", &[("name", "ada"), ("password", "abc"), ("password2", "abc"), ("device", "shoebox"), ("time_zone", "UTC")]).await;
+    let weak = c
+        .post(
+            "/setup/owner",
+            &[
+                ("name", "ada"),
+                ("password", "abc"),
+                ("password2", "abc"),
+                ("device", "shoebox"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
     assert_eq!(weak.status, StatusCode::OK);
-    assert!(weak.body.contains("role=\"alert\""), "a weak password is refused with a hint");
+    assert!(
+        weak.body.contains("role=\"alert\""),
+        "a weak password is refused with a hint"
+    );
     // a reboot mid-wizard resumes where it was
     let mut again = Client::new_shared(&c);
-    assert_eq!(again.get("/setup").await.location.as_deref(), Some("/setup/owner"));
+    assert_eq!(
+        again.get("/setup").await.location.as_deref(),
+        Some("/setup/owner")
+    );
     c.forget_cookies();
     let mut c = Client::new_shared(&again);
     set_up_from_owner(&mut c).await;
     // closed: every wizard URL is gone, and a second owner is impossible
-    for path in ["/setup", "/setup/welcome", "/setup/owner", "/setup/storage", "/setup/summary"] {
+    for path in [
+        "/setup",
+        "/setup/welcome",
+        "/setup/owner",
+        "/setup/storage",
+        "/setup/summary",
+    ] {
         assert_eq!(c.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let second = c.post("/setup/owner", &[("name", "eve"), ("password", OWNER_PW), ("password2", OWNER_PW), ("device", "x"), ("time_zone", "UTC")]).await;
+    let second = c
+        .post(
+            "/setup/owner",
+            &[
+                ("name", "eve"),
+                ("password", OWNER_PW),
+                ("password2", OWNER_PW),
+                ("device", "x"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
     assert_eq!(second.status, StatusCode::NOT_FOUND);
     assert_eq!(c.state().accounts.users().unwrap().len(), 1);
     assert_eq!(c.get("/").await.status, StatusCode::OK);
@@ -160,18 +248,36 @@ async fn wizard_runs_in_order_then_closes_for_good() {
 impl Client {
     /// Another client on the same services (a second browser, or the same box after a restart).
     pub fn new_shared(other: &Client) -> Self {
-        Self { state: other.state.clone(), cookies: Vec::new(), csrf: String::new() }
+        Self {
+            state: other.state.clone(),
+            cookies: Vec::new(),
+            csrf: String::new(),
+        }
     }
 }
 
 async fn set_up_from_owner(c: &mut Client) {
     c.get("/setup/owner").await;
     let p = c
-        .post("/setup/owner", &[("name", "Ada"), ("password", OWNER_PW), ("password2", OWNER_PW), ("device", "attic"), ("time_zone", "UTC")])
+        .post(
+            "/setup/owner",
+            &[
+                ("name", "Ada"),
+                ("password", OWNER_PW),
+                ("password2", OWNER_PW),
+                ("device", "attic"),
+                ("time_zone", "UTC"),
+            ],
+        )
         .await;
     assert_eq!(p.location.as_deref(), Some("/setup/storage"), "{}", p.body);
     assert!(c.has_cookie("sb_session"));
-    for (get, post) in [("/setup/storage", "/setup/storage"), ("/setup/sources", "/setup/sources"), ("/setup/backup", "/setup/backup"), ("/setup/summary", "/setup/finish")] {
+    for (get, post) in [
+        ("/setup/storage", "/setup/storage"),
+        ("/setup/sources", "/setup/sources"),
+        ("/setup/backup", "/setup/backup"),
+        ("/setup/summary", "/setup/finish"),
+    ] {
         c.get(get).await;
         assert!(c.post(post, &[]).await.status.is_redirection());
     }
@@ -185,15 +291,40 @@ async fn every_route_but_the_public_ones_refuses_without_a_session() {
     let mut stranger = Client::new_shared(&owner);
     stranger.get("/login").await; // a real visitor has the sign-in page's token
     for (method, path, access) in routes::ROUTES {
-        let concrete = path.replace("{file}", "nothing.css").replace("{name}", "ada");
-        let p = if *method == "GET" { stranger.get(&concrete).await } else { stranger.post(&concrete, &[]).await };
+        let concrete = path
+            .replace("{file}", "nothing.css")
+            .replace("{name}", "ada");
+        let p = if *method == "GET" {
+            stranger.get(&concrete).await
+        } else {
+            stranger.post(&concrete, &[]).await
+        };
         match access {
-            routes::Access::Public => assert_ne!(p.status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}"),
-            routes::Access::Login => assert!(p.status.is_success() || p.status.is_redirection() || p.status == StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {}", p.status),
-            routes::Access::WizardOpen | routes::Access::Wizard => assert_eq!(p.status, StatusCode::NOT_FOUND, "{method} {path}"),
+            routes::Access::Public => assert_ne!(
+                p.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{method} {path}"
+            ),
+            routes::Access::Login => assert!(
+                p.status.is_success()
+                    || p.status.is_redirection()
+                    || p.status == StatusCode::UNPROCESSABLE_ENTITY,
+                "{method} {path}: {}",
+                p.status
+            ),
+            routes::Access::WizardOpen | routes::Access::Wizard => {
+                assert_eq!(p.status, StatusCode::NOT_FOUND, "{method} {path}");
+            }
             routes::Access::User | routes::Access::Admin => {
-                let to_login = p.location.as_deref().is_some_and(|l| l.starts_with("/login"));
-                assert!(to_login || p.status == StatusCode::UNAUTHORIZED, "{method} {path} answered {} without a session", p.status);
+                let to_login = p
+                    .location
+                    .as_deref()
+                    .is_some_and(|l| l.starts_with("/login"));
+                assert!(
+                    to_login || p.status == StatusCode::UNAUTHORIZED,
+                    "{method} {path} answered {} without a session",
+                    p.status
+                );
             }
         }
     }
@@ -204,33 +335,100 @@ async fn sign_in_out_roles_and_throttling() {
     let dir = tempfile::tempdir().unwrap();
     let mut owner = Client::new(dir.path());
     set_up(&mut owner).await;
-    owner.state().accounts.add_user("bob", "another long passphrase", shoebox::accounts::Role::Member).unwrap();
+    owner
+        .state()
+        .accounts
+        .add_user(
+            "bob",
+            "another long passphrase",
+            shoebox::accounts::Role::Member,
+        )
+        .unwrap();
     let mut bob = Client::new_shared(&owner);
     bob.get("/login").await;
-    let wrong = bob.post("/login", &[("name", "bob"), ("password", "nope nope nope"), ("next", "/")]).await;
+    let wrong = bob
+        .post(
+            "/login",
+            &[
+                ("name", "bob"),
+                ("password", "nope nope nope"),
+                ("next", "/"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Wrong name or password"));
-    let ok = bob.post("/login", &[("name", "bob"), ("password", "another long passphrase"), ("next", "/status")]).await;
+    let ok = bob
+        .post(
+            "/login",
+            &[
+                ("name", "bob"),
+                ("password", "another long passphrase"),
+                ("next", "/status"),
+            ],
+        )
+        .await;
     assert_eq!(ok.location.as_deref(), Some("/status"));
-    let cookie = ok.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).find(|v| v.starts_with("sb_session=")).unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = ok
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("sb_session="))
+        .unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     assert_eq!(bob.get("/status").await.status, StatusCode::OK);
-    assert_eq!(bob.get("/users").await.status, StatusCode::FORBIDDEN, "members do not manage people");
+    assert_eq!(
+        bob.get("/users").await.status,
+        StatusCode::FORBIDDEN,
+        "members do not manage people"
+    );
     assert_eq!(bob.get("/import").await.status, StatusCode::FORBIDDEN);
     assert_eq!(owner.get("/users").await.status, StatusCode::OK);
     bob.get("/status").await;
-    assert_eq!(bob.post("/logout", &[]).await.location.as_deref(), Some("/login"));
-    assert!(bob.get("/status").await.location.unwrap().starts_with("/login"));
+    assert_eq!(
+        bob.post("/logout", &[]).await.location.as_deref(),
+        Some("/login")
+    );
+    assert!(
+        bob.get("/status")
+            .await
+            .location
+            .unwrap()
+            .starts_with("/login")
+    );
     // throttling: after five failures the box stops checking passwords for a while
     let mut mallory = Client::new_shared(&owner);
     mallory.get("/login").await;
     let mut last = StatusCode::OK;
     for _ in 0..7 {
-        last = mallory.post("/login", &[("name", "ada"), ("password", "guess guess guess"), ("next", "/")]).await.status;
+        last = mallory
+            .post(
+                "/login",
+                &[
+                    ("name", "ada"),
+                    ("password", "guess guess guess"),
+                    ("next", "/"),
+                ],
+            )
+            .await
+            .status;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
-    let right = mallory.post("/login", &[("name", "ada"), ("password", OWNER_PW), ("next", "/")]).await;
-    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let right = mallory
+        .post(
+            "/login",
+            &[("name", "ada"), ("password", OWNER_PW), ("next", "/")],
+        )
+        .await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
 }
 
 #[tokio::test]
@@ -239,13 +437,34 @@ async fn forms_without_the_token_or_from_another_site_are_refused() {
     let mut c = Client::new(dir.path());
     set_up(&mut c).await;
     c.get("/users").await;
-    let forged = c.post_raw("/users", "csrf=0000&name=eve&password=aaaaaaaaaaaaaaa".into(), Some("http://shoebox.local")).await;
+    let forged = c
+        .post_raw(
+            "/users",
+            "csrf=0000&name=eve&password=aaaaaaaaaaaaaaa".into(),
+            Some("http://shoebox.local"),
+        )
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let token = c.csrf.clone();
-    let cross = c.post_raw("/users", format!("csrf={token}&name=eve&password=long+enough+pass+phrase"), Some("http://evil.example")).await;
+    let cross = c
+        .post_raw(
+            "/users",
+            format!("csrf={token}&name=eve&password=long+enough+pass+phrase"),
+            Some("http://evil.example"),
+        )
+        .await;
     assert_eq!(cross.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.state().accounts.users().unwrap().len(), 1, "nothing was added");
-    let ok = c.post("/users", &[("name", "eve"), ("password", "long enough pass phrase")]).await;
+    assert_eq!(
+        c.state().accounts.users().unwrap().len(),
+        1,
+        "nothing was added"
+    );
+    let ok = c
+        .post(
+            "/users",
+            &[("name", "eve"), ("password", "long enough pass phrase")],
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(c.state().accounts.users().unwrap().len(), 2);
 }
@@ -254,15 +473,37 @@ async fn forms_without_the_token_or_from_another_site_are_refused() {
 async fn security_headers_on_every_kind_of_response() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::new(dir.path());
-    for path in ["/", "/setup/welcome", "/no/such/page", &shoebox::http::assets::url("style.css")] {
+    for path in [
+        "/",
+        "/setup/welcome",
+        "/no/such/page",
+        &shoebox::http::assets::url("style.css"),
+    ] {
         let p = c.get(path).await;
-        let csp = p.headers.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{path}");
+        let csp = p
+            .headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline")
+                && csp.contains("frame-ancestors 'none'"),
+            "{path}"
+        );
         assert_eq!(p.headers.get("x-content-type-options").unwrap(), "nosniff");
         assert!(p.headers.get("referrer-policy").is_some());
     }
     let css = c.get(&shoebox::http::assets::url("style.css")).await;
-    assert!(css.headers.get(header::CACHE_CONTROL).unwrap().to_str().unwrap().contains("immutable"));
+    assert!(
+        css.headers
+            .get(header::CACHE_CONTROL)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
 }
 
 #[tokio::test]
@@ -277,20 +518,31 @@ async fn import_from_the_browser_shows_live_progress_to_the_end() {
     assert_eq!(browse.status, StatusCode::OK, "{}", browse.body);
     let outside = c.get("/import?path=/etc/../proc").await;
     assert_eq!(outside.status, StatusCode::FORBIDDEN);
-    let start = c.post("/import", &[("path", photos.to_str().unwrap())]).await;
+    let start = c
+        .post("/import", &[("path", photos.to_str().unwrap())])
+        .await;
     assert_eq!(start.location.as_deref(), Some("/status"));
     // the live feed reports the job until it is finished
-    let req = Request::get("/status/events").header(header::COOKIE, c.cookie_header()).body(Body::empty()).unwrap();
+    let req = Request::get("/status/events")
+        .header(header::COOKIE, c.cookie_header())
+        .body(Body::empty())
+        .unwrap();
     let res = app(c.state().clone()).oneshot(req).await.unwrap();
-    assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "text/event-stream");
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).unwrap(),
+        "text/event-stream"
+    );
     let mut body = res.into_body().into_data_stream();
     let mut finished = false;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
     while !finished && std::time::Instant::now() < deadline {
         use futures_util::StreamExt;
         let chunk = body.next().await.unwrap().unwrap();
         let text = String::from_utf8_lossy(&chunk);
-        if text.contains("event: status") && text.contains("\"name\":\"import\"") && text.contains("\"finished\":true") {
+        if text.contains("event: status")
+            && text.contains("\"name\":\"import\"")
+            && text.contains("\"finished\":true")
+        {
             assert!(text.contains("\"percent\":100"), "{text}");
             finished = true;
         }

@@ -54,6 +54,7 @@ pub fn card(title: &str, badge: Option<&str>, body: &Markup) -> Markup {
     }
 }
 
+#[allow(clippy::cast_sign_loss)] // a rate is never negative
 /// Partial: a job's progress: bar, counts, rate and time left, updated live by `app.js`.
 pub fn job(job: &crate::jobs::Snapshot) -> Markup {
     let pct = percent(job.items_done, job.items_total);
@@ -85,7 +86,7 @@ pub fn job(job: &crate::jobs::Snapshot) -> Markup {
 
 /// 0..=100, for progress bars.
 pub fn percent(done: u64, total: u64) -> u64 {
-    if total == 0 { 0 } else { (done.min(total) * 100) / total }
+    (done.min(total) * 100).checked_div(total).unwrap_or(0)
 }
 
 /// A byte count for people ("1.4 GiB").
@@ -97,7 +98,11 @@ pub fn bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Seconds for people ("3 min 20 s").

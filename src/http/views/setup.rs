@@ -104,7 +104,7 @@ pub fn owner(token: &str, f: &OwnerForm<'_>) -> Markup {
 pub struct StorageView<'a> {
     /// The data directory.
     pub path: &'a str,
-    /// Its disk, in words ("SanDisk Extreme (sda1, ext4)").
+    /// Its disk, in words (`SanDisk Extreme (sda1, ext4)`).
     pub disk: Option<String>,
     /// Disk size.
     pub total: Option<u64>,

@@ -88,6 +88,7 @@ pub struct JobView {
 
 impl JobView {
     /// From a progress snapshot.
+    #[allow(clippy::cast_sign_loss)] // a rate is never negative
     pub fn from_snapshot(s: &Snapshot) -> Self {
         Self {
             id: s.id,

@@ -70,7 +70,8 @@ pub fn list_dir(roots: &[PathBuf], path: &Path) -> Result<Vec<DirEntry>> {
         .iter()
         .filter_map(|r| fs::canonicalize(r).ok())
         .collect();
-    let inside = |p: &Path| roots.iter().any(|r| p.starts_with(r));
+    // Inside a root, and on a real disk: `/proc`, `/sys` and RAM disks under `/` are not.
+    let inside = |p: &Path| roots.iter().any(|r| p.starts_with(r)) && super::for_path(p).is_some();
     let outside = || Error::OutsideAllowedRoots {
         path: path.to_path_buf(),
     };
