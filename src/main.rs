@@ -4,10 +4,16 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = shoebox::cli::Cli::parse();
+    // The server logs what it does; one-shot commands only what went wrong.
+    let serving = matches!(
+        cli.command,
+        None | Some(shoebox::cli::Command::Serve { .. })
+    );
+    let default = if serving { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHOEBOX_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default.into()),
         )
         .with_writer(std::io::stderr)
         .init();

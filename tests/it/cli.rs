@@ -228,7 +228,7 @@ fn repair_rebuilds_the_index_from_packs() {
 }
 
 #[test]
-fn version_and_serve_placeholder() {
+fn version_prints_the_version() {
     let tmp = tempfile::tempdir().unwrap();
     let v = shoebox(tmp.path(), &["version"]);
     assert!(stdout(&v).starts_with("shoebox 0."));
