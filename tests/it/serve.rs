@@ -43,57 +43,21 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-#[test]
-fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let mut setup = command(
-        &data,
-        &[
-            "setup",
-            "--owner",
-            "ada",
-            "--device-name",
-            "attic",
-            "--timezone",
-            "UTC",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    setup
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery staple\n")
-        .unwrap();
-    let out = setup.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", stdout(&out));
-    let mut add = command(&data, &["user", "add", "bob"])
+fn with_stdin(data: &std::path::Path, args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = command(data, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"another long passphrase\n")
-        .unwrap();
-    assert!(add.wait_with_output().unwrap().status.success());
-    let list = crate::harness::shoebox(&data, &["user", "list"]);
-    assert_eq!(stdout(&list), "ada\tadministrator\towner\nbob\tmember\n");
-    // a second setup is refused: the wizard's job is done
-    let again = command(&data, &["setup", "--owner", "eve"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
 
+fn start(data: &std::path::Path) -> (Server, u16) {
     let port = free_port();
     let child = command(
-        &data,
+        data,
         &[
             "serve",
             "--listen",
@@ -105,7 +69,7 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let mut server = Server(child);
+    let server = Server(child);
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -114,22 +78,11 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let (head, _) = http(
-        port,
-        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
-    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
-    assert_eq!(header(&head, "location"), Some("/login?next=/"));
-    assert_eq!(
-        http(
-            port,
-            "GET /setup/welcome HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .0
-        .split(' ')
-        .nth(1),
-        Some("404")
-    );
+    (server, port)
+}
+
+/// Signs in as a browser would (the sign-in page's cookie and token); returns the session cookie.
+fn sign_in(port: u16, name: &str, password: &str) -> String {
     let (head, body) = http(
         port,
         "GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -147,8 +100,10 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
         .split('"')
         .next()
         .unwrap();
-    let form =
-        format!("csrf={token}&name=ada&password=correct+horse+battery+staple&next=%2Fstatus");
+    let form = format!(
+        "csrf={token}&name={name}&password={}&next=%2Fstatus",
+        password.replace(' ', "+")
+    );
     let req = format!(
         "POST /login HTTP/1.1\r\nHost: x\r\nCookie: {pre}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
         form.len()
@@ -156,15 +111,95 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
     let (head, _) = http(port, &req);
     assert!(head.starts_with("HTTP/1.1 303"), "{head}");
     assert_eq!(header(&head, "location"), Some("/status"));
-    let session = head
-        .lines()
+    head.lines()
         .filter_map(|l| l.strip_prefix("set-cookie: "))
         .find(|c| c.starts_with("sb_session="))
         .unwrap()
         .split(';')
         .next()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+#[test]
+fn scripted_setup_and_accounts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = with_stdin(
+        &data,
+        &[
+            "setup",
+            "--owner",
+            "ada",
+            "--device-name",
+            "attic",
+            "--timezone",
+            "UTC",
+        ],
+        b"correct horse battery staple\n",
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        with_stdin(&data, &["user", "add", "bob"], b"another long passphrase\n")
+            .status
+            .success()
+    );
+    let weak = with_stdin(&data, &["user", "add", "carol"], b"123\n");
+    assert!(!weak.status.success(), "a weak password is refused");
+    let list = crate::harness::shoebox(&data, &["user", "list"]);
+    assert_eq!(stdout(&list), "ada\tadministrator\towner\nbob\tmember\n");
+    // a second setup is refused: the wizard's job is done
+    assert!(
+        !with_stdin(
+            &data,
+            &["setup", "--owner", "eve"],
+            b"correct horse battery staple\n"
+        )
+        .status
+        .success()
+    );
+    assert!(
+        with_stdin(&data, &["user", "remove", "bob"], b"")
+            .status
+            .success()
+    );
+    assert_eq!(
+        stdout(&crate::harness::shoebox(&data, &["user", "list"])),
+        "ada\tadministrator\towner\n"
+    );
+}
+
+#[test]
+fn serve_answers_signs_in_and_stops_cleanly_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    assert!(
+        with_stdin(
+            &data,
+            &["setup", "--owner", "ada", "--device-name", "attic"],
+            b"correct horse battery staple\n"
+        )
+        .status
+        .success()
+    );
+    let (mut server, port) = start(&data);
+    let (head, _) = http(
+        port,
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(head.starts_with("HTTP/1.1 303"), "{head}");
+    assert_eq!(header(&head, "location"), Some("/login?next=/"));
+    assert_eq!(
+        http(
+            port,
+            "GET /setup/welcome HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .0
+        .split(' ')
+        .nth(1),
+        Some("404")
+    );
+    let session = sign_in(port, "ada", "correct horse battery staple");
     let (head, body) = http(
         port,
         &format!(
@@ -174,7 +209,6 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(body.contains("\"device\":\"attic\""), "{body}");
 
-    // SIGTERM: a clean, prompt exit
     assert!(
         std::process::Command::new("kill")
             .args(["-TERM", &server.0.id().to_string()])
@@ -192,4 +226,13 @@ fn scripted_setup_then_serve_sign_in_and_stop_cleanly() {
     };
     assert!(status.success(), "{status:?}");
     assert!(crate::harness::shoebox(&data, &["check"]).status.success());
+    // sessions survive a restart
+    let (_server, port) = start(&data);
+    let (head, _) = http(
+        port,
+        &format!(
+            "GET /status HTTP/1.1\r\nHost: x\r\nCookie: {session}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 }
