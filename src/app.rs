@@ -91,7 +91,12 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, "listening");
     println!("shoebox is listening on http://{addr}/");
-    let _announcer = announce(&state, options.mdns, addr.port());
+    if options.mdns {
+        let st = state.clone();
+        let port = addr.port();
+        // mdns-sd starts its own thread; keep the slow part off the async threads.
+        let _ = tokio::task::spawn_blocking(move || st.allow_mdns(port)).await;
+    }
     let sweeper = tokio::spawn(sweep(state.clone()));
     let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
@@ -102,24 +107,6 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
     let jobs = state.jobs.clone();
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;
     served.map_err(StartupError::Serve)
-}
-
-/// Announces the box on the LAN when the settings allow; a failure is logged, not fatal.
-fn announce(state: &AppState, allowed: bool, port: u16) -> Option<crate::system::mdns::Announcer> {
-    let settings = state.settings.get().ok()?;
-    if !(allowed && settings.mdns) {
-        return None;
-    }
-    match crate::system::mdns::announce(&settings.device_name, port) {
-        Ok(a) => {
-            tracing::info!(host = %format!("{}.local", settings.device_name), "announced with mDNS");
-            Some(a)
-        }
-        Err(e) => {
-            tracing::warn!("mDNS announcement failed: {e}");
-            None
-        }
-    }
 }
 
 /// Hourly upkeep: expired sessions.

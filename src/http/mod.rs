@@ -12,6 +12,7 @@ pub mod guard;
 mod import;
 mod page;
 pub mod routes;
+mod settings;
 mod setup;
 pub mod state;
 mod status;

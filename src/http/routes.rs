@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use super::state::AppState;
-use super::{account, assets, gallery, import, setup, status};
+use super::{account, assets, gallery, import, settings, setup, status};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +55,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users", Access::Admin),
     ("POST", "/users/{name}/remove", Access::Admin),
     ("POST", "/users/{name}/password", Access::Admin),
+    ("GET", "/settings", Access::Admin),
+    ("POST", "/settings", Access::Admin),
     ("GET", "/import", Access::Admin),
     ("POST", "/import", Access::Admin),
 ];
@@ -103,5 +105,6 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(account::users).post(account::add_user))
         .route("/users/{name}/remove", post(account::remove_user))
         .route("/users/{name}/password", post(account::reset_password))
+        .route("/settings", get(settings::page).post(settings::save))
         .route("/import", get(import::page).post(import::start))
 }

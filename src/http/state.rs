@@ -8,6 +8,7 @@ use crate::accounts::Accounts;
 use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
+use crate::system::mdns::{self, Announcer};
 use crate::system::settings::SettingsStore;
 
 /// Shared by every request.
@@ -28,6 +29,8 @@ pub struct Services {
     pub data_dir: PathBuf,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
+    /// The mDNS announcement: the port it names (None: announcing not allowed) and the live one.
+    mdns: Mutex<(Option<u16>, Option<Announcer>)>,
 }
 
 impl Services {
@@ -46,6 +49,40 @@ impl Services {
             jobs,
             data_dir,
             probe: Mutex::new((Probe::new(), None)),
+            mdns: Mutex::new((None, None)),
+        }
+    }
+
+    /// Allows announcing the web app on `port` with mDNS (the `--no-mdns` flag never calls it).
+    pub fn allow_mdns(&self, port: u16) {
+        self.mdns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0 = Some(port);
+        self.announce();
+    }
+
+    /// Starts, renames or stops the mDNS announcement to match the settings.
+    pub fn announce(&self) {
+        let mut guard = self
+            .mdns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.1 = None; // unregister the old name first
+        let Some(port) = guard.0 else { return };
+        let Ok(settings) = self.settings.get() else {
+            return;
+        };
+        if !settings.mdns {
+            tracing::info!("mDNS announcement off");
+            return;
+        }
+        match mdns::announce(&settings.device_name, port) {
+            Ok(a) => {
+                tracing::info!(host = %format!("{}.local", settings.device_name), "announced with mDNS");
+                guard.1 = Some(a);
+            }
+            Err(e) => tracing::warn!("mDNS announcement failed: {e}"),
         }
     }
 

@@ -554,3 +554,40 @@ async fn import_from_the_browser_shows_live_progress_to_the_end() {
     let page = c.get("/status").await;
     assert!(page.body.contains("finished"));
 }
+
+#[tokio::test]
+async fn settings_change_the_box_and_refuse_bad_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::new(dir.path());
+    set_up(&mut c).await;
+    assert_eq!(c.get("/settings").await.status, StatusCode::OK);
+    let bad = c
+        .post(
+            "/settings",
+            &[
+                ("device", "-bad-"),
+                ("time_zone", "UTC"),
+                ("retention", "30"),
+            ],
+        )
+        .await;
+    assert!(bad.body.contains("role=\"alert\""), "{}", bad.body);
+    let ok = c
+        .post(
+            "/settings",
+            &[("device", "Attic"), ("time_zone", "UTC"), ("retention", "")],
+        )
+        .await;
+    assert!(ok.body.contains("Saved."));
+    let s = c.state().settings.get().unwrap();
+    assert_eq!(
+        (s.device_name.as_str(), s.mdns, s.trash_retention_days),
+        ("attic", false, None)
+    );
+    assert!(
+        c.get("/status")
+            .await
+            .body
+            .contains("<title>Status · attic</title>")
+    );
+}

@@ -86,6 +86,7 @@ fn navigation(nav: &Nav<'_>, csrf: &str) -> Markup {
             @if nav.admin {
                 (item("/import", "import", "Import"))
                 (item("/users", "users", "People"))
+                (item("/settings", "settings", "Settings"))
             }
             (item("/account", "account", nav.user))
             form.inline method="post" action="/logout" {

@@ -5,5 +5,6 @@ pub mod components;
 pub mod gallery;
 pub mod import;
 pub mod layout;
+pub mod settings;
 pub mod setup;
 pub mod status;
