@@ -94,7 +94,17 @@ function wireStatus() {
   });
 }
 
+// Arrow keys step through photos on a photo page (links carry data-key).
+function wireKeys() {
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("input, textarea, select")) return;
+    const link = document.querySelector(`a[data-key="${e.key}"]`);
+    if (link) link.click();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   wirePasswords();
   wireStatus();
+  wireKeys();
 });

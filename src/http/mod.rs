@@ -11,6 +11,7 @@ mod gallery;
 pub mod guard;
 mod import;
 mod page;
+mod photos;
 pub mod routes;
 mod settings;
 mod setup;

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use super::state::AppState;
-use super::{account, assets, gallery, import, settings, setup, status};
+use super::{account, assets, gallery, import, photos, settings, setup, status};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +46,14 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/login", Access::Login),
     ("POST", "/logout", Access::Login),
     ("GET", "/", Access::User),
+    ("GET", "/photos/{id}", Access::User),
+    ("GET", "/photos/{id}/original", Access::User),
+    ("GET", "/photos/{id}/live", Access::User),
+    ("POST", "/photos/{id}/favorite", Access::User),
+    ("POST", "/photos/{id}/trash", Access::User),
+    ("POST", "/photos/{id}/restore", Access::Admin),
+    ("GET", "/trash", Access::User),
+    ("POST", "/trash/purge", Access::Admin),
     ("GET", "/status", Access::User),
     ("GET", "/status/events", Access::User),
     ("GET", "/api/status", Access::User),
@@ -97,6 +105,14 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/", get(gallery::home))
+        .route("/photos/{id}", get(photos::page))
+        .route("/photos/{id}/original", get(photos::original))
+        .route("/photos/{id}/live", get(photos::live))
+        .route("/photos/{id}/favorite", post(photos::favorite))
+        .route("/photos/{id}/trash", post(photos::trash))
+        .route("/photos/{id}/restore", post(photos::restore))
+        .route("/trash", get(photos::trash_page))
+        .route("/trash/purge", post(photos::purge))
         .route("/status", get(status::page))
         .route("/status/events", get(status::events))
         .route("/api/status", get(status::api))

@@ -84,6 +84,27 @@ impl Library {
         Ok(Page { assets: out, next })
     }
 
+    /// The assets just newer and just older than `id` on the timeline (for next/previous).
+    pub fn neighbours(&self, id: AssetId) -> Result<(Option<AssetId>, Option<AssetId>)> {
+        let txn = self.db.begin_read()?;
+        let Some(asset) = db::get_asset(&txn.open_table(ASSETS)?, id)? else {
+            return Ok((None, None));
+        };
+        let key = db::order_key(asset.taken.utc(), id);
+        let timeline = txn.open_table(TIMELINE)?;
+        let older = timeline
+            .range::<&[u8; 16]>(..&key)?
+            .next_back()
+            .transpose()?
+            .map(|(k, _)| db::split_order_key(k.value()).1);
+        let newer = timeline.range::<&[u8; 16]>(&key..)?.find_map(|r| {
+            r.ok()
+                .map(|(k, _)| db::split_order_key(k.value()).1)
+                .filter(|n| *n != id)
+        });
+        Ok((newer, older))
+    }
+
     /// Trashed assets, most recently trashed first.
     pub fn trash(&self, limit: usize) -> Result<Vec<Asset>> {
         let txn = self.db.begin_read()?;
@@ -97,6 +118,11 @@ impl Library {
             }
         }
         Ok(out)
+    }
+
+    /// Streams one of an asset's files (verified chunk by chunk as it is read).
+    pub fn open_file(&self, part: &super::Part) -> Result<crate::store::BlobReader> {
+        Ok(self.store.reader(part.blob)?)
     }
 
     /// One asset.

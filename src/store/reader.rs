@@ -51,6 +51,26 @@ impl BlobReader {
         self.size
     }
 
+    /// Moves to byte `offset` (only forward from the start; for HTTP Range requests). Whole
+    /// chunks before it are skipped without being read.
+    pub fn skip_to(&mut self, offset: u64) -> Result<()> {
+        let mut left = offset;
+        while let Some((_, loc)) = self.pending.front() {
+            let len = u64::from(loc.raw_len);
+            if left < len {
+                break;
+            }
+            left -= len;
+            self.pending.pop_front();
+        }
+        if left > 0 && self.load_next()? {
+            self.pos = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(self.current.len());
+        }
+        Ok(())
+    }
+
     fn load_next(&mut self) -> Result<bool> {
         let Some((id, loc)) = self.pending.pop_front() else {
             return Ok(false);
@@ -91,5 +111,33 @@ impl Read for BlobReader {
             .copy_from_slice(rest.get(..n).unwrap_or_default());
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+    use std::sync::Arc;
+
+    use super::super::{Options, Store};
+
+    #[test]
+    fn skip_to_lands_on_the_exact_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(redb::Database::create(dir.path().join("c.redb")).unwrap());
+        let store = Store::open(db, dir.path(), Options::default()).unwrap();
+        let bytes = super::super::tests_noise(9_000_000, 5);
+        let txn = store.db().begin_write().unwrap();
+        let put = store.put(&txn, bytes.as_slice(), &[], false).unwrap();
+        store.retain(&txn, put.blob).unwrap();
+        store.prepare_commit(&txn).unwrap();
+        txn.commit().unwrap();
+        for offset in [0u64, 1, 262_143, 1_000_000, 4_194_304, 8_999_999, 9_000_000] {
+            let mut r = store.reader(put.blob).unwrap();
+            r.skip_to(offset).unwrap();
+            let mut rest = Vec::new();
+            r.read_to_end(&mut rest).unwrap();
+            assert_eq!(rest, &bytes[offset as usize..], "offset {offset}");
+        }
     }
 }

@@ -14,19 +14,39 @@ pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Ma
             (empty(admin))
         } @else {
             p.muted { (total) " photos and videos." }
-            ul.assets {
-                @for a in assets {
-                    li.asset {
-                        span.kind { (kind(a.kind)) }
-                        strong { (a.original.name) }
-                        span { (a.taken.local_datetime().format("%Y-%m-%d %H:%M").to_string()) }
-                        span.muted { (a.model.as_deref().unwrap_or("")) " · " (bytes(a.size())) }
+            @for (day, group) in by_day(assets) {
+                section.day {
+                    h2 { (day) }
+                    ul.assets {
+                        @for a in group {
+                            li.asset {
+                                a href=(format!("/photos/{}", a.id)) {
+                                    span.kind { (kind(a.kind)) @if a.favorite { " ★" } }
+                                    strong { (a.original.name) }
+                                }
+                                span { (a.taken.local_datetime().format("%H:%M").to_string()) }
+                                span.muted { (a.model.as_deref().unwrap_or("")) " · " (bytes(a.size())) }
+                            }
+                        }
                     }
                 }
             }
             @if let Some(n) = next { a.button href=(n) { "Older" } }
         }
     }
+}
+
+/// Groups assets (newest first) by the local day they were taken.
+fn by_day(assets: &[Asset]) -> Vec<(String, Vec<&Asset>)> {
+    let mut out: Vec<(String, Vec<&Asset>)> = Vec::new();
+    for a in assets {
+        let day = a.taken.local_datetime().format("%A %e %B %Y").to_string();
+        match out.last_mut() {
+            Some((d, group)) if *d == day => group.push(a),
+            _ => out.push((day, vec![a])),
+        }
+    }
+    out
 }
 
 fn kind(k: AssetKind) -> &'static str {

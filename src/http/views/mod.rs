@@ -5,6 +5,7 @@ pub mod components;
 pub mod gallery;
 pub mod import;
 pub mod layout;
+pub mod photo;
 pub mod settings;
 pub mod setup;
 pub mod status;
