@@ -8,5 +8,6 @@
 mod cli;
 mod crash;
 mod harness;
+mod photos;
 mod serve;
 mod web;

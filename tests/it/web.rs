@@ -38,7 +38,7 @@ impl Client {
         &self.state
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -590,118 +590,4 @@ async fn settings_change_the_box_and_refuse_bad_values() {
             .body
             .contains("<title>Status · attic</title>")
     );
-}
-
-#[tokio::test]
-async fn photo_page_range_requests_favorite_trash_restore_purge() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Client::new(dir.path());
-    set_up(&mut c).await;
-    let src = dir.path().join("in");
-    std::fs::create_dir_all(&src).unwrap();
-    let bytes = crate::harness::jpeg(3_000_000, 11);
-    std::fs::write(src.join("big.jpg"), &bytes).unwrap();
-    std::fs::copy(crate::harness::fixture("live.jpg"), src.join("live.jpg")).unwrap();
-    std::fs::copy(crate::harness::fixture("live.mov"), src.join("live.mov")).unwrap();
-    let job = shoebox::import::ImportJob::new(c.state().library.clone(), vec![src], 100);
-    let progress = shoebox::jobs::Progress::new("import");
-    let mut job = job;
-    shoebox::jobs::Job::run(&mut job, &progress).unwrap();
-    let page = c.get("/").await;
-    assert!(
-        page.body.contains("/photos/1") && page.body.contains("/photos/2"),
-        "{}",
-        page.body
-    );
-    let photo = c.get("/photos/1").await;
-    assert_eq!(photo.status, StatusCode::OK);
-    assert!(
-        photo.body.contains("Download original") && photo.body.contains("Canon"),
-        "{}",
-        photo.body
-    );
-
-    // whole file, then exact byte ranges
-    let full = c.get("/photos/1/original").await;
-    assert_eq!(
-        full.headers.get(header::CONTENT_LENGTH).unwrap(),
-        &bytes.len().to_string()
-    );
-    assert_eq!(full.headers.get(header::ACCEPT_RANGES).unwrap(), "bytes");
-    for (range, start, end) in [
-        ("bytes=0-9", 0usize, 9usize),
-        ("bytes=2999000-", 2_999_000, bytes.len() - 1),
-        ("bytes=-16", bytes.len() - 16, bytes.len() - 1),
-        ("bytes=1048570-1048600", 1_048_570, 1_048_600),
-    ] {
-        let req = Request::get("/photos/1/original")
-            .header(header::COOKIE, c.cookie_header())
-            .header(header::RANGE, range)
-            .body(Body::empty())
-            .unwrap();
-        let res = app(c.state().clone()).oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
-        assert_eq!(
-            res.headers()
-                .get(header::CONTENT_RANGE)
-                .unwrap()
-                .to_str()
-                .unwrap(),
-            format!("bytes {start}-{end}/{}", bytes.len())
-        );
-        let got = axum::body::to_bytes(res.into_body(), 10 << 20)
-            .await
-            .unwrap();
-        assert_eq!(&got[..], &bytes[start..=end], "{range}");
-    }
-    let req = Request::get("/photos/1/original")
-        .header(header::COOKIE, c.cookie_header())
-        .header(header::RANGE, "bytes=9999999-")
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(
-        app(c.state().clone()).oneshot(req).await.unwrap().status(),
-        StatusCode::RANGE_NOT_SATISFIABLE
-    );
-    let live = c.get("/photos/2/live").await;
-    assert_eq!(
-        live.headers.get(header::CONTENT_TYPE).unwrap(),
-        "video/quicktime"
-    );
-
-    c.get("/photos/1").await;
-    c.post("/photos/1/favorite", &[("on", "1")]).await;
-    assert!(
-        c.state()
-            .library
-            .asset(shoebox::library::AssetId(1))
-            .unwrap()
-            .unwrap()
-            .favorite
-    );
-    c.get("/photos/1").await;
-    c.post("/photos/1/trash", &[]).await;
-    assert!(
-        !c.get("/").await.body.contains("/photos/1\""),
-        "trashed photos leave the timeline"
-    );
-    let trash = c.get("/trash").await;
-    assert!(
-        trash.body.contains("big.jpg") && trash.body.contains("Deleted for good on"),
-        "{}",
-        trash.body
-    );
-    c.post("/photos/1/restore", &[]).await;
-    assert!(c.get("/").await.body.contains("/photos/1\""));
-    c.get("/photos/1").await;
-    c.post("/photos/1/trash", &[]).await;
-    c.get("/trash").await;
-    let purged = c.post("/trash/purge", &[]).await;
-    assert!(
-        purged.body.contains("1 item(s) deleted for good"),
-        "{}",
-        purged.body
-    );
-    assert_eq!(c.get("/photos/1").await.status, StatusCode::NOT_FOUND);
-    assert!(c.state().library.check(true).unwrap().is_clean());
 }

@@ -1,0 +1,136 @@
+//! One photo over HTTP: its page, exact byte ranges of the original, the Live Photo clip,
+//! favorite, and the trash round trip.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use shoebox::http::app;
+use tower::ServiceExt;
+
+use crate::web::{Client, set_up};
+
+/// A set-up box with a 3 MB JPEG (asset 1) and a Live Photo (asset 2); returns the JPEG's bytes.
+async fn box_with_photos(dir: &std::path::Path) -> (Client, Vec<u8>) {
+    let mut c = Client::new(dir);
+    set_up(&mut c).await;
+    let src = dir.join("in");
+    std::fs::create_dir_all(&src).unwrap();
+    let bytes = crate::harness::jpeg(3_000_000, 11);
+    std::fs::write(src.join("big.jpg"), &bytes).unwrap();
+    std::fs::copy(crate::harness::fixture("live.jpg"), src.join("live.jpg")).unwrap();
+    std::fs::copy(crate::harness::fixture("live.mov"), src.join("live.mov")).unwrap();
+    let mut job = shoebox::import::ImportJob::new(c.state().library.clone(), vec![src], 100);
+    shoebox::jobs::Job::run(&mut job, &shoebox::jobs::Progress::new("import")).unwrap();
+    (c, bytes)
+}
+
+async fn ranged(c: &Client, range: &str) -> axum::http::Response<Body> {
+    let req = Request::get("/photos/1/original")
+        .header(header::COOKIE, c.cookie_header())
+        .header(header::RANGE, range)
+        .body(Body::empty())
+        .unwrap();
+    app(c.state().clone()).oneshot(req).await.unwrap()
+}
+
+#[tokio::test]
+async fn originals_stream_whole_or_by_exact_byte_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, bytes) = box_with_photos(dir.path()).await;
+    let page = c.get("/").await;
+    assert!(
+        page.body.contains("/photos/1") && page.body.contains("/photos/2"),
+        "{}",
+        page.body
+    );
+    let photo = c.get("/photos/1").await;
+    assert_eq!(photo.status, StatusCode::OK);
+    assert!(
+        photo.body.contains("Download original") && photo.body.contains("Canon"),
+        "{}",
+        photo.body
+    );
+    let full = c.get("/photos/1/original").await;
+    assert_eq!(
+        full.headers.get(header::CONTENT_LENGTH).unwrap(),
+        &bytes.len().to_string()
+    );
+    assert_eq!(full.headers.get(header::ACCEPT_RANGES).unwrap(), "bytes");
+    let n = bytes.len();
+    for (range, start, end) in [
+        ("bytes=0-9", 0, 9),
+        ("bytes=2999000-", 2_999_000, n - 1),
+        ("bytes=-16", n - 16, n - 1),
+        ("bytes=1048570-1048600", 1_048_570, 1_048_600),
+    ] {
+        let res = ranged(&c, range).await;
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_RANGE)
+                .unwrap()
+                .to_str()
+                .unwrap(),
+            format!("bytes {start}-{end}/{n}")
+        );
+        let got = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
+        assert_eq!(&got[..], &bytes[start..=end], "{range}");
+    }
+    assert_eq!(
+        ranged(&c, "bytes=9999999-").await.status(),
+        StatusCode::RANGE_NOT_SATISFIABLE
+    );
+    let live = c.get("/photos/2/live").await;
+    assert_eq!(
+        live.headers.get(header::CONTENT_TYPE).unwrap(),
+        "video/quicktime"
+    );
+    assert_eq!(
+        live.body.len(),
+        std::fs::read(crate::harness::fixture("live.mov"))
+            .unwrap()
+            .len()
+    );
+}
+
+#[tokio::test]
+async fn favorite_trash_restore_and_purge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = box_with_photos(dir.path()).await;
+    c.get("/photos/1").await;
+    c.post("/photos/1/favorite", &[("on", "1")]).await;
+    assert!(
+        c.state()
+            .library
+            .asset(shoebox::library::AssetId(1))
+            .unwrap()
+            .unwrap()
+            .favorite
+    );
+    c.get("/photos/1").await;
+    c.post("/photos/1/trash", &[]).await;
+    assert!(
+        !c.get("/").await.body.contains("/photos/1\""),
+        "trashed photos leave the timeline"
+    );
+    let trash = c.get("/trash").await;
+    assert!(
+        trash.body.contains("big.jpg") && trash.body.contains("Deleted for good on"),
+        "{}",
+        trash.body
+    );
+    c.post("/photos/1/restore", &[]).await;
+    assert!(c.get("/").await.body.contains("/photos/1\""));
+    c.get("/photos/1").await;
+    c.post("/photos/1/trash", &[]).await;
+    c.get("/trash").await;
+    let purged = c.post("/trash/purge", &[]).await;
+    assert!(
+        purged.body.contains("1 item(s) deleted for good"),
+        "{}",
+        purged.body
+    );
+    assert_eq!(c.get("/photos/1").await.status, StatusCode::NOT_FOUND);
+    assert!(c.state().library.check(true).unwrap().is_clean());
+}
