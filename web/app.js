@@ -90,6 +90,10 @@ function wireStatus() {
     setText(root, "photos", String(s.library.photos));
     setText(root, "videos", String(s.library.videos));
     setText(root, "live", String(s.library.live_photos));
+    setText(root, "trashed", String(s.library.trashed));
+    setText(root, "lib_bytes", human(s.library.bytes));
+    setText(root, "stored", human(s.library.stored_bytes));
+    setText(root, "savings", human(s.library.savings));
     s.jobs.slice().reverse().forEach(renderJob);
   });
 }

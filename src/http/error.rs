@@ -4,6 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::views::layout::{Chrome, page};
+
 /// A request that failed.
 #[derive(Debug)]
 pub enum HttpError {
@@ -55,12 +57,22 @@ impl IntoResponse for HttpError {
                 )
             }
         };
-        let body = format!(
-            "<!doctype html><html lang=en><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>{code}</title><link rel=stylesheet href=\"{css}\"><main class=narrow><h1>{code}</h1><p>{msg}</p><p><a href=\"/\">Home</a></p></main>",
-            code = status.as_u16(),
-            css = super::assets::url("style.css"),
-            msg = maud::html! { (message) }.into_string()
-        );
+        let chrome = Chrome {
+            title: status.canonical_reason().unwrap_or("Error"),
+            device: "shoebox",
+            nav: None,
+            csrf: "",
+            flash: None,
+            refresh_without_js: None,
+        };
+        let body = maud::html! {
+            div.narrow {
+                h1 { (status.as_u16()) " · " (status.canonical_reason().unwrap_or("Error")) }
+                p { (message) }
+                p { a.button href="/" { "Go to your photos" } }
+            }
+        };
+        let body = page(&chrome, &body).into_string();
         (status, Html(body)).into_response()
     }
 }

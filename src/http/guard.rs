@@ -167,7 +167,9 @@ fn refuse(
         }
     };
     match level {
-        Access::WizardOpen | Access::Wizard if done => Some(StatusCode::NOT_FOUND.into_response()),
+        Access::WizardOpen | Access::Wizard if done => {
+            Some(super::error::HttpError::NotFound.into_response())
+        }
         Access::WizardOpen if has_users => Some(to_setup()),
         Access::Public | Access::WizardOpen => None,
         // Before the owner exists the wizard's own pages send the browser to its first step.

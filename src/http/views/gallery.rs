@@ -25,7 +25,7 @@ pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Ma
                                     strong { (a.original.name) }
                                 }
                                 span { (a.taken.local_datetime().format("%H:%M").to_string()) }
-                                span.muted { (a.model.as_deref().unwrap_or("")) " · " (bytes(a.size())) }
+                                span.muted { @if let Some(m) = &a.model { (m) " · " } (bytes(a.size())) }
                             }
                         }
                     }

@@ -36,7 +36,7 @@ pub fn page(token: &str, v: &ImportView<'_>) -> Markup {
         p.lead { "Choose a folder on this box's disks. Everything in it and below is imported; photos already in the library are recognised and stored once." }
         (card("Folders", None, &html! {
             @if let Some(cur) = v.current {
-                p { "In " code { (cur) } " (" (v.files) " files)" }
+                p { "In " code { (cur) } " (" (v.files) @if v.files == 1 { " file)" } @else { " files)" } }
                 @if let Some(p) = &v.parent { a href=(link(p)) { "↑ Up" } } @else { a href="/import" { "↑ All disks" } }
             }
             ul.folders {

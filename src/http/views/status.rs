@@ -135,10 +135,10 @@ pub fn page(v: &StatusView, jobs: &[Snapshot]) -> Markup {
                     dt { "Photos" } dd data-k="photos" { (v.library.photos) }
                     dt { "Videos" } dd data-k="videos" { (v.library.videos) }
                     dt { "Live Photos" } dd data-k="live" { (v.library.live_photos) }
-                    dt { "In the trash" } dd { (v.library.trashed) }
-                    dt { "Size" } dd { (bytes(v.library.bytes)) }
-                    dt { "On disk" } dd { (bytes(v.library.stored_bytes)) }
-                    dt { "Saved by dedup" } dd { (bytes(v.library.savings)) }
+                    dt { "In the trash" } dd data-k="trashed" { (v.library.trashed) }
+                    dt { "Size" } dd data-k="lib_bytes" { (bytes(v.library.bytes)) }
+                    dt { "On disk" } dd data-k="stored" { (bytes(v.library.stored_bytes)) }
+                    dt { "Saved by dedup" } dd data-k="savings" { (bytes(v.library.savings)) }
                 }
             }))
         }
