@@ -98,15 +98,38 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
         let _ = tokio::task::spawn_blocking(move || st.allow_mdns(port)).await;
     }
     let sweeper = tokio::spawn(sweep(state.clone()));
+    let thumbnailer = tokio::spawn(keep_thumbnails(state.clone()));
     let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await;
     sweeper.abort();
+    thumbnailer.abort();
     tracing::info!("stopping jobs at a safe point");
     let jobs = state.jobs.clone();
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;
     served.map_err(StartupError::Serve)
+}
+
+/// New photos get thumbnails soon after they arrive: every 15 s, when the library changed
+/// since the last run and no thumbnail job is running, start one (it skips what exists).
+async fn keep_thumbnails(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+    let mut seen = None;
+    loop {
+        tick.tick().await;
+        let st = state.clone();
+        let Ok(Ok(counts)) = tokio::task::spawn_blocking(move || st.library.counts()).await else { continue };
+        let generation = (counts.ingested_files, counts.assets, counts.live_photos);
+        if seen == Some(generation) || state.jobs.is_running("thumbnails") || state.jobs.is_running("import") {
+            continue;
+        }
+        let job = crate::thumbs::ThumbnailJob::new(Arc::clone(&state.library), false);
+        match state.jobs.start(job) {
+            Ok(_) => seen = Some(generation),
+            Err(e) => tracing::warn!("could not start the thumbnail job: {e}"),
+        }
+    }
 }
 
 /// Hourly upkeep: expired sessions.

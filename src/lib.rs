@@ -13,3 +13,4 @@ pub mod library;
 pub mod media;
 pub mod store;
 pub mod system;
+pub mod thumbs;

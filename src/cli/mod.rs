@@ -95,6 +95,12 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         grace: u64,
     },
+    /// Make missing thumbnails and previews (all of them with --rebuild).
+    Thumbnails {
+        /// Regenerate every thumbnail.
+        #[arg(long)]
+        rebuild: bool,
+    },
     /// Counts, sizes and dedup savings.
     Stats,
     /// Print the version.
@@ -196,6 +202,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let report = lib.gc()?;
             println!("{}", render::gc(purged, &report));
         }
+        Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
     }
     Ok(())
@@ -221,6 +228,22 @@ fn import(lib: &Arc<Library>, paths: Vec<PathBuf>, commit_every: u64) -> Result<
     println!("{}", render::import(&summary));
     if !summary.failed.is_empty() {
         bail!("{} file(s) could not be imported", summary.failed.len());
+    }
+    Ok(())
+}
+
+fn thumbnails(lib: &Arc<Library>, rebuild: bool) -> Result<()> {
+    let scheduler = Scheduler::new();
+    let running = scheduler
+        .spawn(crate::thumbs::ThumbnailJob::new(Arc::clone(lib), rebuild))
+        .map_err(|e| anyhow::anyhow!("starting thumbnails: {e}"))?;
+    let progress = running.progress.clone();
+    render::watch(&progress, || running.is_finished());
+    let (job, _) = running.wait().map_err(|e| anyhow::anyhow!("thumbnails stopped: {e}"))?;
+    let summary = job.into_summary();
+    println!("{}", render::thumbnails(&summary));
+    if !summary.failed.is_empty() {
+        bail!("{} asset(s) could not be read", summary.failed.len());
     }
     Ok(())
 }

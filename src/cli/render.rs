@@ -148,6 +148,30 @@ pub fn gc(purged: u64, r: &GcReport) -> String {
     )
 }
 
+/// The thumbnail job's summary.
+pub fn thumbnails(s: &crate::thumbs::Summary) -> String {
+    let placeholders: usize = s.placeholders.values().map(Vec::len).sum();
+    let mut out = format!(
+        "thumbnails: {} made, {} already there, {placeholders} placeholders, {} failed",
+        s.made,
+        s.present,
+        s.failed.len()
+    );
+    for (why, names) in &s.placeholders {
+        let _ = write!(out, "\n  placeholder for {}: {why}", names.len());
+        for n in names.iter().take(3) {
+            let _ = write!(out, "\n    {n}");
+        }
+        if names.len() > 3 {
+            let _ = write!(out, "\n    … and {} more", names.len() - 3);
+        }
+    }
+    for (name, why) in &s.failed {
+        let _ = write!(out, "\n  failed: {name}: {why}");
+    }
+    out
+}
+
 /// Library statistics.
 pub fn stats(c: &Counts) -> String {
     let ratio = if c.ingested_bytes > 0 {

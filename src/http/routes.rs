@@ -49,6 +49,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/photos/{id}", Access::User),
     ("GET", "/photos/{id}/original", Access::User),
     ("GET", "/photos/{id}/live", Access::User),
+    ("GET", "/photos/{id}/thumb", Access::User),
+    ("GET", "/photos/{id}/preview", Access::User),
     ("POST", "/photos/{id}/favorite", Access::User),
     ("POST", "/photos/{id}/trash", Access::User),
     ("POST", "/photos/{id}/restore", Access::Admin),
@@ -108,6 +110,8 @@ pub fn router() -> Router<AppState> {
         .route("/photos/{id}", get(photos::page))
         .route("/photos/{id}/original", get(photos::original))
         .route("/photos/{id}/live", get(photos::live))
+        .route("/photos/{id}/thumb", get(photos::thumb))
+        .route("/photos/{id}/preview", get(photos::preview))
         .route("/photos/{id}/favorite", post(photos::favorite))
         .route("/photos/{id}/trash", post(photos::trash))
         .route("/photos/{id}/restore", post(photos::restore))

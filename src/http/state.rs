@@ -9,6 +9,7 @@ use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
 use crate::system::mdns::{self, Announcer};
+use crate::thumbs::Derived;
 use crate::system::settings::SettingsStore;
 
 /// Shared by every request.
@@ -27,6 +28,8 @@ pub struct Services {
     pub jobs: Scheduler,
     /// The library folder.
     pub data_dir: PathBuf,
+    /// Thumbnails and previews.
+    pub derived: Derived,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
     /// The mDNS announcement: the port it names (None: announcing not allowed) and the live one.
@@ -47,6 +50,7 @@ impl Services {
             accounts,
             settings,
             jobs,
+            derived: Derived::new(&data_dir),
             data_dir,
             probe: Mutex::new((Probe::new(), None)),
             mdns: Mutex::new((None, None)),

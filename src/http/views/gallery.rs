@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::components::{bytes, card};
+use super::components::card;
 use crate::library::{Asset, AssetKind};
 
 /// The photos page.
@@ -17,15 +17,15 @@ pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Ma
             @for (day, group) in by_day(assets) {
                 section.day {
                     h2 { (day) }
-                    ul.assets {
+                    ul.grid {
                         @for a in group {
-                            li.asset {
-                                a href=(format!("/photos/{}", a.id)) {
-                                    span.kind { (kind(a.kind)) @if a.favorite { " ★" } }
-                                    strong { (a.original.name) }
+                            li.tile {
+                                a href=(format!("/photos/{}", a.id)) title=(a.original.name) {
+                                    img src=(format!("/photos/{}/thumb", a.id)) alt=(a.original.name) loading="lazy" decoding="async" width="360" height="360";
+                                    @if a.kind != AssetKind::Photo || a.favorite {
+                                        span.badges { @if a.favorite { "★ " } @if a.kind != AssetKind::Photo { (kind(a.kind)) } }
+                                    }
                                 }
-                                span { (a.taken.local_datetime().format("%H:%M").to_string()) }
-                                span.muted { @if let Some(m) = &a.model { (m) " · " } (bytes(a.size())) }
                             }
                         }
                     }

@@ -5,11 +5,6 @@ use maud::{Markup, html};
 use super::components::{bytes, csrf};
 use crate::library::{Asset, AssetKind, Origin, State};
 
-/// Formats a browser shows natively (others wait for the thumbnail feature's previews).
-fn displayable(format: &str) -> bool {
-    matches!(format, "jpg" | "png" | "webp" | "gif" | "avif")
-}
-
 /// The asset page.
 pub fn page(token: &str, a: &Asset, prev: Option<u64>, next: Option<u64>, admin: bool) -> Markup {
     let original = format!("/photos/{}/original", a.id);
@@ -24,10 +19,8 @@ pub fn page(token: &str, a: &Asset, prev: Option<u64>, next: Option<u64>, admin:
             figure.stage {
                 @if a.kind == AssetKind::Video {
                     video controls preload="metadata" src=(original) {}
-                } @else if displayable(&a.format) {
-                    img src=(original) alt=(a.original.name) width=[a.width] height=[a.height];
                 } @else {
-                    div.no-preview { p { "A preview of " (a.format.to_uppercase()) " files arrives with the thumbnail feature." } }
+                    img src=(format!("/photos/{}/preview", a.id)) alt=(a.original.name);
                 }
                 @if a.live_video.is_some() {
                     figcaption { a href=(format!("/photos/{}/live", a.id)) { "Play the Live Photo's motion" } }
