@@ -4,7 +4,7 @@
 //! more than `max_pixels` before decoding.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read, Seek};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
 use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -82,8 +82,17 @@ fn decode_with_image<R: BufRead + Seek>(
     format: ImageFormat,
     options: &Options,
 ) -> Result<Frame, ThumbError> {
+    // The file was opened and read fine; an early end or bad bytes inside the decoder are
+    // damage to the picture, not an I/O failure.
     let decode_err = |e: image::ImageError| match e {
-        image::ImageError::IoError(e) => ThumbError::Io(e),
+        image::ImageError::IoError(e)
+            if !matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+            ) =>
+        {
+            ThumbError::Io(e)
+        }
         other => ThumbError::Decode(other.to_string()),
     };
     let mut decoder = ImageReader::with_format(reader, format)

@@ -28,6 +28,8 @@ mod quicktime;
 mod raw_preview;
 mod sniff;
 mod thumbnail;
+#[cfg(test)]
+mod thumbnail_tests;
 mod tiff;
 mod time;
 mod webp;
