@@ -458,3 +458,48 @@ fn placeholders_are_jpegs_of_the_asked_size() {
         assert!(img.width() >= 16 && img.height() >= 16);
     }
 }
+
+#[test]
+fn cr3_shows_its_prvw_preview_else_its_thmb() {
+    use super::bmff::tests::bx;
+    let uuid_box = |uuid: &str, extra: &[u8], inner: &[u8]| {
+        let hex: Vec<u8> = (0..16)
+            .map(|i| u8::from_str_radix(&uuid.replace('-', "")[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        bx(*b"uuid", &[&hex[..], extra, inner].concat())
+    };
+    // PRVW and THMB bodies: 16 bytes of sizes and flags, then the JPEG.
+    let with_header = |jpeg: &[u8]| [&[0u8; 16][..], jpeg].concat();
+    let thmb = jpeg(&RgbImage::from_pixel(160, 120, Rgb(RED)), 80);
+    let prvw = jpeg(&RgbImage::from_pixel(1620, 1080, Rgb(GREEN)), 80);
+    let meta = uuid_box(
+        "85c0b687-820f-11e0-8111-f4ce462b6a48",
+        &[],
+        &bx(*b"THMB", &with_header(&thmb)),
+    );
+    let preview = uuid_box(
+        "eaf42b5e-1c98-4b88-b9fb-b7dc406e4d16",
+        &[0; 8],
+        &bx(*b"PRVW", &with_header(&prvw)),
+    );
+    let ftyp = bx(*b"ftyp", b"crx \0\0\0\x01crx isom");
+    let file = [
+        &ftyp[..],
+        &bx(*b"moov", &meta),
+        &preview,
+        &bx(*b"mdat", &[0; 64]),
+    ]
+    .concat();
+    let found = largest_jpeg(&mut Cursor::new(&file), 100_000_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!(&found[..prvw.len()], &prvw[..]);
+    let without_prvw = [&ftyp[..], &bx(*b"moov", &meta), &bx(*b"mdat", &[0; 64])].concat();
+    let found = largest_jpeg(&mut Cursor::new(&without_prvw), 100_000_000)
+        .unwrap()
+        .unwrap();
+    assert_eq!(&found[..thmb.len()], &thmb[..]);
+    for cut in 0..file.len().min(400) {
+        let _ = largest_jpeg(&mut Cursor::new(&file[..cut]), 100_000_000);
+    }
+}
