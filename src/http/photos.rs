@@ -15,7 +15,7 @@ use super::state::AppState;
 use super::views::layout::Flash;
 use super::views::photo;
 use crate::library::{Asset, AssetId, Part, State as AssetState};
-use crate::media::thumbnail::{Size, placeholder};
+use crate::media::{Size, placeholder};
 
 async fn load(st: &AppState, id: u64) -> Result<Asset, HttpError> {
     let st = st.clone();

@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::{Derived, poster};
 use crate::jobs::{Job, JobError, Outcome, Progress};
 use crate::library::{Asset, AssetKind, Library, Part};
-use crate::media::thumbnail::{self, Options, ThumbError};
-use crate::media::{self, Kind};
+use crate::media::{self, Kind, Options, ThumbError};
 
 /// What a run did.
 #[derive(Debug, Default, Clone)]
@@ -58,7 +57,7 @@ impl ThumbnailJob {
             Err(reason) => {
                 let label = label(asset);
                 let (w, h) = placeholder_size(asset);
-                let pic = thumbnail::placeholder(&label, w, h);
+                let pic = media::placeholder(&label, w, h);
                 (pic.clone(), pic, Some(reason))
             }
         };
@@ -66,16 +65,16 @@ impl ThumbnailJob {
         Ok(why)
     }
 
-    fn render(&self, asset: &Asset, path: &Path) -> Result<thumbnail::Thumbnails, String> {
+    fn render(&self, asset: &Asset, path: &Path) -> Result<media::Thumbnails, String> {
         let facts = media::read_facts(path);
         let options = Options::default();
         let is_video = facts.format.is_some_and(|f| f.kind() == Kind::Video);
         if !is_video {
-            return thumbnail::make_thumbnails(path, &facts, &options).map_err(|e| reason(&e));
+            return media::make_thumbnails(path, &facts, &options).map_err(|e| reason(&e));
         }
         let frame = poster::frame(path).ok_or_else(|| "video without a poster (ffmpeg is not installed or could not read it)".to_string())?;
         let facts = media::read_facts(&frame);
-        let made = thumbnail::make_thumbnails(&frame, &facts, &options).map_err(|e| reason(&e));
+        let made = media::make_thumbnails(&frame, &facts, &options).map_err(|e| reason(&e));
         let _ = fs::remove_file(&frame);
         let _ = asset;
         made
@@ -99,7 +98,7 @@ fn label(asset: &Asset) -> String {
 
 fn placeholder_size(asset: &Asset) -> (u32, u32) {
     match (asset.width, asset.height) {
-        (Some(w), Some(h)) if w > 0 && h > 0 => thumbnail::Size::Grid.fit(w, h),
+        (Some(w), Some(h)) if w > 0 && h > 0 => media::Size::Grid.fit(w, h),
         _ => (480, 360),
     }
 }

@@ -13,7 +13,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::media::thumbnail::Size;
+use crate::media::Size;
 use crate::store::BlobId;
 
 pub use job::{Summary, ThumbnailJob};
