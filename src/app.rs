@@ -119,9 +119,14 @@ async fn keep_thumbnails(state: AppState) {
     loop {
         tick.tick().await;
         let st = state.clone();
-        let Ok(Ok(counts)) = tokio::task::spawn_blocking(move || st.library.counts()).await else { continue };
+        let Ok(Ok(counts)) = tokio::task::spawn_blocking(move || st.library.counts()).await else {
+            continue;
+        };
         let generation = (counts.ingested_files, counts.assets, counts.live_photos);
-        if seen == Some(generation) || state.jobs.is_running("thumbnails") || state.jobs.is_running("import") {
+        if seen == Some(generation)
+            || state.jobs.is_running("thumbnails")
+            || state.jobs.is_running("import")
+        {
             continue;
         }
         let job = crate::thumbs::ThumbnailJob::new(Arc::clone(&state.library), false);

@@ -9,7 +9,12 @@ fn main() -> std::process::ExitCode {
         cli.command,
         None | Some(shoebox::cli::Command::Serve { .. })
     );
-    let default = if serving { "info" } else { "warn" };
+    // jxl-oxide reports every unknown codestream extension as a warning: noise to a user.
+    let default = if serving {
+        "info,jxl_image=error,jxl_oxide=error,jxl_render=error"
+    } else {
+        "warn,jxl_image=error,jxl_oxide=error,jxl_render=error"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHOEBOX_LOG")

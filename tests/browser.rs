@@ -268,8 +268,8 @@ async fn import_a_folder(b: &Browser, data: &Path) {
     // The photos page lists them.
     b.css("nav.nav a[href='/']").await.click().await.unwrap();
     b.wait_path("/").await;
-    let listed = b.all("li.asset").await.len();
-    assert!(listed > 0, "the photos page lists assets");
+    let listed = b.all("li.tile img").await.len();
+    assert!(listed > 0, "the photos page shows a thumbnail per asset");
     let count = b.css("main p.muted").await.text().await.unwrap();
     assert!(count.ends_with("photos and videos."), "{count}");
     println!("photos page: {listed} listed, {count:?}");

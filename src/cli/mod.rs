@@ -239,7 +239,9 @@ fn thumbnails(lib: &Arc<Library>, rebuild: bool) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("starting thumbnails: {e}"))?;
     let progress = running.progress.clone();
     render::watch(&progress, || running.is_finished());
-    let (job, _) = running.wait().map_err(|e| anyhow::anyhow!("thumbnails stopped: {e}"))?;
+    let (job, _) = running
+        .wait()
+        .map_err(|e| anyhow::anyhow!("thumbnails stopped: {e}"))?;
     let summary = job.into_summary();
     println!("{}", render::thumbnails(&summary));
     if !summary.failed.is_empty() {

@@ -9,8 +9,8 @@ use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
 use crate::system::mdns::{self, Announcer};
-use crate::thumbs::Derived;
 use crate::system::settings::SettingsStore;
+use crate::thumbs::Derived;
 
 /// Shared by every request.
 #[derive(Clone)]

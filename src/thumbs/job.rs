@@ -38,7 +38,13 @@ impl ThumbnailJob {
     /// A job over the whole library.
     pub fn new(library: Arc<Library>, rebuild: bool) -> Self {
         let derived = Derived::new(library.data_dir());
-        Self { library, derived, rebuild, workers: worker_count(), summary: Arc::default() }
+        Self {
+            library,
+            derived,
+            rebuild,
+            workers: worker_count(),
+            summary: Arc::default(),
+        }
     }
 
     /// The result, once the job ran.
@@ -61,7 +67,9 @@ impl ThumbnailJob {
                 (pic.clone(), pic, Some(reason))
             }
         };
-        self.derived.store(source.blob, &grid, &preview, why.as_deref()).map_err(|e| e.to_string())?;
+        self.derived
+            .store(source.blob, &grid, &preview, why.as_deref())
+            .map_err(|e| e.to_string())?;
         Ok(why)
     }
 
@@ -72,7 +80,9 @@ impl ThumbnailJob {
         if !is_video {
             return media::make_thumbnails(path, &facts, &options).map_err(|e| reason(&e));
         }
-        let frame = poster::frame(path).ok_or_else(|| "video without a poster (ffmpeg is not installed or could not read it)".to_string())?;
+        let frame = poster::frame(path).ok_or_else(|| {
+            "video without a poster (ffmpeg is not installed or could not read it)".to_string()
+        })?;
         let facts = media::read_facts(&frame);
         let made = media::make_thumbnails(&frame, &facts, &options).map_err(|e| reason(&e));
         let _ = fs::remove_file(&frame);
@@ -83,7 +93,9 @@ impl ThumbnailJob {
 
 fn reason(e: &ThumbError) -> String {
     match e {
-        ThumbError::Unsupported(f) => format!("no decoder for {} files", f.extension().to_uppercase()),
+        ThumbError::Unsupported(f) => {
+            format!("no decoder for {} files", f.extension().to_uppercase())
+        }
         other => other.to_string(),
     }
 }
@@ -106,7 +118,11 @@ fn placeholder_size(asset: &Asset) -> (u32, u32) {
 /// Copies a stored file to the spool, because decoders and ffmpeg read files.
 fn spool_part(library: &Library, part: &Part, spool: &Path) -> std::io::Result<PathBuf> {
     fs::create_dir_all(spool)?;
-    let path = spool.join(format!("thumb-{}.{}", part.blob.to_hex(), extension(&part.name)));
+    let path = spool.join(format!(
+        "thumb-{}.{}",
+        part.blob.to_hex(),
+        extension(&part.name)
+    ));
     let mut reader = library.open_file(part).map_err(std::io::Error::other)?;
     let mut out = fs::File::create(&path)?;
     std::io::copy(&mut reader, &mut out)?;
@@ -114,14 +130,21 @@ fn spool_part(library: &Library, part: &Part, spool: &Path) -> std::io::Result<P
 }
 
 fn extension(name: &str) -> String {
-    name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric())).unwrap_or_else(|| "bin".into())
+    name.rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .filter(|e| e.len() <= 5 && e.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "bin".into())
 }
 
 /// One worker on a 1 GiB board, else one per core up to two.
 fn worker_count() -> usize {
     let total_kib = fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()))
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
         .unwrap_or(0);
     if total_kib <= 1024 * 1024 {
         1
@@ -149,7 +172,10 @@ impl Job for ThumbnailJob {
                 Ok(())
             })
             .map_err(|e| JobError(Box::new(e)))?;
-        progress.add_total(todo.len() as u64, todo.iter().map(|a| a.original.size).sum());
+        progress.add_total(
+            todo.len() as u64,
+            todo.iter().map(|a| a.original.size).sum(),
+        );
         self.summary.lock().map(|mut s| s.present = present).ok();
         let next = AtomicUsize::new(0);
         let spool = self.library.data_dir().join("spool");
@@ -174,18 +200,27 @@ impl Job for ThumbnailJob {
             return Ok(Outcome::Cancelled);
         }
         let s = self.summary.lock().map(|s| s.clone()).unwrap_or_default();
-        Ok(Outcome::Done(format!("{} made, {} placeholders", s.made, s.placeholders.values().map(Vec::len).sum::<usize>())))
+        Ok(Outcome::Done(format!(
+            "{} made, {} placeholders",
+            s.made,
+            s.placeholders.values().map(Vec::len).sum::<usize>()
+        )))
     }
 }
 
 impl ThumbnailJob {
     fn record(&self, asset: &Asset, outcome: Result<Option<String>, String>, progress: &Progress) {
-        let Ok(mut s) = self.summary.lock() else { return };
+        let Ok(mut s) = self.summary.lock() else {
+            return;
+        };
         match outcome {
             Ok(None) => s.made += 1,
             Ok(Some(why)) => {
                 tracing::info!(file = %asset.original.name, "placeholder thumbnail: {why}");
-                s.placeholders.entry(why).or_default().push(asset.original.name.clone());
+                s.placeholders
+                    .entry(why)
+                    .or_default()
+                    .push(asset.original.name.clone());
             }
             Err(e) => {
                 progress.record_error(format!("{}: {e}", asset.original.name));

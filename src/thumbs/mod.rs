@@ -27,7 +27,9 @@ pub struct Derived {
 impl Derived {
     /// The derived folder of the library in `data_dir`.
     pub fn new(data_dir: &Path) -> Self {
-        Self { dir: data_dir.join("derived") }
+        Self {
+            dir: data_dir.join("derived"),
+        }
     }
 
     /// Where one size of a blob's thumbnail lives.
@@ -37,7 +39,9 @@ impl Derived {
             Size::Grid => "grid",
             Size::Preview => "preview",
         };
-        self.dir.join(hex.get(..2).unwrap_or("00")).join(format!("{hex}.{kind}.jpg"))
+        self.dir
+            .join(hex.get(..2).unwrap_or("00"))
+            .join(format!("{hex}.{kind}.jpg"))
     }
 
     /// Why this blob got a placeholder, if it did.
@@ -52,7 +56,13 @@ impl Derived {
 
     /// Stores both sizes (and the reason, for a placeholder). Each file appears whole or not at
     /// all (written aside, then renamed); they are regenerable, so no fsync.
-    pub fn store(&self, blob: BlobId, grid: &[u8], preview: &[u8], placeholder_reason: Option<&str>) -> std::io::Result<()> {
+    pub fn store(
+        &self,
+        blob: BlobId,
+        grid: &[u8],
+        preview: &[u8],
+        placeholder_reason: Option<&str>,
+    ) -> std::io::Result<()> {
         let grid_path = self.path(blob, Size::Grid);
         if let Some(dir) = grid_path.parent() {
             fs::create_dir_all(dir)?;
@@ -87,11 +97,19 @@ mod tests {
         let d = Derived::new(dir.path());
         let blob = BlobId([0xab; 32]);
         assert!(!d.has(blob));
-        d.store(blob, b"grid", b"preview", Some("no decoder for AVIF")).unwrap();
+        d.store(blob, b"grid", b"preview", Some("no decoder for AVIF"))
+            .unwrap();
         assert!(d.has(blob));
-        assert!(d.path(blob, Size::Grid).to_string_lossy().contains("/derived/ab/abab"));
+        assert!(
+            d.path(blob, Size::Grid)
+                .to_string_lossy()
+                .contains("/derived/ab/abab")
+        );
         assert_eq!(fs::read(d.path(blob, Size::Preview)).unwrap(), b"preview");
-        assert_eq!(d.placeholder_reason(blob).as_deref(), Some("no decoder for AVIF"));
+        assert_eq!(
+            d.placeholder_reason(blob).as_deref(),
+            Some("no decoder for AVIF")
+        );
         d.store(blob, b"g2", b"p2", None).unwrap();
         assert_eq!(d.placeholder_reason(blob), None);
     }

@@ -10,4 +10,5 @@ mod crash;
 mod harness;
 mod photos;
 mod serve;
+mod thumbs;
 mod web;

@@ -131,3 +131,56 @@ async fn favorite_trash_restore_and_purge() {
     assert_eq!(c.get("/photos/1").await.status, StatusCode::NOT_FOUND);
     assert!(c.state().library.check(true).unwrap().is_clean());
 }
+
+#[tokio::test]
+async fn thumbnails_are_served_once_made_and_a_placeholder_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = box_with_photos(dir.path()).await;
+    let before = c.get("/photos/1/thumb").await;
+    assert_eq!(
+        before.headers.get(header::CONTENT_TYPE).unwrap(),
+        "image/jpeg"
+    );
+    assert_eq!(
+        before.headers.get(header::CACHE_CONTROL).unwrap(),
+        "no-store"
+    );
+    let mut job = shoebox::thumbs::ThumbnailJob::new(c.state().library.clone(), false);
+    shoebox::jobs::Job::run(&mut job, &shoebox::jobs::Progress::new("thumbnails")).unwrap();
+    let req = Request::get("/photos/1/thumb")
+        .header(header::COOKIE, c.cookie_header())
+        .body(Body::empty())
+        .unwrap();
+    let res = app(c.state().clone()).oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let etag = res.headers().get(header::ETAG).unwrap().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let img = image::load_from_memory(&bytes).unwrap();
+    // the test JPEG's frame is 64x48: a thumbnail never upscales
+    assert_eq!(
+        (img.width().max(img.height()), img.width().min(img.height())),
+        (64, 48)
+    );
+    let again = Request::get("/photos/1/thumb")
+        .header(header::COOKIE, c.cookie_header())
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app(c.state().clone())
+            .oneshot(again)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_MODIFIED
+    );
+    let page = c.get("/").await;
+    assert!(
+        page.body.contains("/photos/1/thumb"),
+        "the timeline shows thumbnails"
+    );
+    let preview = c.get("/photos/2/preview").await;
+    assert_eq!(preview.status, StatusCode::OK);
+}
