@@ -20,7 +20,9 @@ pub enum HttpError {
 impl From<crate::library::Error> for HttpError {
     fn from(e: crate::library::Error) -> Self {
         match e {
-            crate::library::Error::NoSuchAsset(_) => Self::NotFound,
+            crate::library::Error::NoSuchAsset(_) | crate::library::Error::NoSuchAlbum(_) => {
+                Self::NotFound
+            }
             other => Self::Internal(other.to_string()),
         }
     }

@@ -18,7 +18,7 @@ pub struct PageQuery {
     before: Option<String>,
 }
 
-fn parse_cursor(s: &str) -> Option<Cursor> {
+pub fn parse_cursor(s: &str) -> Option<Cursor> {
     let (instant, id) = s.split_once('.')?;
     Some(Cursor {
         instant: instant.parse().ok()?,

@@ -5,6 +5,7 @@
 //! headers of [`guard::headers`].
 
 mod account;
+mod albums;
 pub mod assets;
 mod error;
 mod gallery;

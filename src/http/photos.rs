@@ -32,14 +32,20 @@ pub async fn page(
 ) -> Result<Response, HttpError> {
     let asset = load(&st, id).await?;
     let st2 = st.clone();
-    let (newer, older) = blocking(move || st2.library.neighbours(AssetId(id))).await?;
-    let body = photo::page(
-        &v.csrf,
-        &asset,
-        newer.map(|a| a.0),
-        older.map(|a| a.0),
-        v.is_admin(),
-    );
+    let (newer, older, albums, member_of) = blocking(move || {
+        let (newer, older) = st2.library.neighbours(AssetId(id))?;
+        Ok::<_, crate::library::Error>((
+            newer,
+            older,
+            st2.library.albums()?,
+            st2.library.albums_of(AssetId(id))?,
+        ))
+    })
+    .await?;
+    let body = maud::html! {
+        (photo::page(&v.csrf, &asset, newer.map(|a| a.0), older.map(|a| a.0), v.is_admin()))
+        (super::views::albums::on_photo(&v.csrf, id, &albums, &member_of))
+    };
     Ok(
         render(&st, &v, Frame::new(&asset.original.name, "photos"), &body)
             .await?

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use super::state::AppState;
-use super::{account, assets, gallery, import, photos, settings, setup, status};
+use super::{account, albums, assets, gallery, import, photos, settings, setup, status};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +54,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/photos/{id}/favorite", Access::User),
     ("POST", "/photos/{id}/trash", Access::User),
     ("POST", "/photos/{id}/restore", Access::Admin),
+    ("POST", "/photos/{id}/albums", Access::User),
+    ("GET", "/albums", Access::User),
+    ("POST", "/albums", Access::User),
+    ("GET", "/albums/{id}", Access::User),
+    ("POST", "/albums/{id}/rename", Access::User),
+    ("POST", "/albums/{id}/delete", Access::User),
+    ("GET", "/search", Access::User),
     ("GET", "/trash", Access::User),
     ("POST", "/trash/purge", Access::Admin),
     ("GET", "/status", Access::User),
@@ -115,6 +122,12 @@ pub fn router() -> Router<AppState> {
         .route("/photos/{id}/favorite", post(photos::favorite))
         .route("/photos/{id}/trash", post(photos::trash))
         .route("/photos/{id}/restore", post(photos::restore))
+        .route("/photos/{id}/albums", post(albums::set_member))
+        .route("/albums", get(albums::list).post(albums::create))
+        .route("/albums/{id}", get(albums::album))
+        .route("/albums/{id}/rename", post(albums::rename))
+        .route("/albums/{id}/delete", post(albums::delete))
+        .route("/search", get(albums::search))
         .route("/trash", get(photos::trash_page))
         .route("/trash/purge", post(photos::purge))
         .route("/status", get(status::page))

@@ -29,8 +29,8 @@ pub(crate) const CONTENT_IDS: TableDefinition<&str, u64> =
 /// Named counters and settings of the library.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("library.meta");
 
-/// Schema generation of the library tables as a whole.
-pub(crate) const SCHEMA: u64 = 1;
+/// Schema generation of the library tables as a whole. 2: album tables.
+pub(crate) const SCHEMA: u64 = 2;
 
 /// A value stored with a version byte.
 pub(crate) trait Versioned: Serialize + DeserializeOwned {

@@ -29,6 +29,9 @@ pub enum Error {
     /// No asset with this id.
     #[error("asset {0} does not exist")]
     NoSuchAsset(AssetId),
+    /// No album with this id.
+    #[error("album {0} does not exist")]
+    NoSuchAlbum(u64),
     /// A stored value could not be decoded.
     #[error("stored value in {table} is unreadable: {what}")]
     BadValue {

@@ -6,11 +6,13 @@
 //! holds carries exactly one store reference per asset; counters are updated in the same
 //! transaction as the change they count.
 
+mod albums;
 mod asset;
 mod check;
 mod db;
 mod error;
 mod export;
+mod filter;
 mod ingest;
 mod pairing;
 mod query;
@@ -23,11 +25,13 @@ use redb::{Database, ReadableDatabase};
 
 use crate::store::{self, Store};
 
+pub use albums::Album;
 pub use asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
 pub use check::LibraryCheck;
 pub use db::Stamp;
 pub use error::{Error, Result};
 pub use export::ExportReport;
+pub use filter::{Facets, Filter, SourceKind};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use query::{Counts, Cursor, Page};
 
@@ -105,6 +109,8 @@ impl Library {
             txn.open_table(db::TIMELINE)?;
             txn.open_table(db::TRASH)?;
             txn.open_table(db::CONTENT_IDS)?;
+            txn.open_table(albums::ALBUMS)?;
+            txn.open_table(albums::ALBUM_ITEMS)?;
             let mut meta = txn.open_table(db::META)?;
             let schema = db::meta_get(&meta, "schema")?;
             if schema > db::SCHEMA {

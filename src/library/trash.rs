@@ -95,6 +95,7 @@ impl Library {
                 cids.remove(cid.as_str())?;
             }
         }
+        Self::forget_in_albums(txn, id)?;
         let mut gone = asset.clone();
         gone.state = State::Active;
         gone.hidden = true; // no timeline or trash key: removes both

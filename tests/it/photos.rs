@@ -184,3 +184,39 @@ async fn thumbnails_are_served_once_made_and_a_placeholder_before() {
     let preview = c.get("/photos/2/preview").await;
     assert_eq!(preview.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn albums_from_the_photo_page_and_search_by_kind_and_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = box_with_photos(dir.path()).await;
+    c.get("/albums").await;
+    let made = c.post("/albums", &[("name", "Summer")]).await;
+    assert_eq!(made.location.as_deref(), Some("/albums/1"));
+    let photo = c.get("/photos/2").await;
+    assert!(photo.body.contains("+ Summer"), "{}", photo.body);
+    c.post("/photos/2/albums", &[("album", "1"), ("member", "1")])
+        .await;
+    assert!(c.get("/photos/2").await.body.contains("✓ Summer"));
+    let album = c.get("/albums/1").await;
+    assert!(
+        album.body.contains("/photos/2/thumb") && !album.body.contains("/photos/1/thumb"),
+        "{}",
+        album.body
+    );
+    c.post("/albums/1/rename", &[("name", "Summer 2023")]).await;
+    assert!(c.get("/albums").await.body.contains("Summer 2023"));
+    assert_eq!(c.get("/albums/9").await.status, StatusCode::NOT_FOUND);
+    let live = c.get("/search?kind=live").await;
+    assert!(
+        live.body.contains("/photos/2/thumb") && !live.body.contains("/photos/1/thumb"),
+        "{}",
+        live.body
+    );
+    let by_name = c.get("/search?q=BIG").await;
+    assert!(by_name.body.contains("/photos/1/thumb") && !by_name.body.contains("/photos/2/thumb"));
+    let none = c.get("/search?fav=1").await;
+    assert!(none.body.contains("Nothing matches"));
+    c.get("/albums/1").await;
+    c.post("/albums/1/delete", &[]).await;
+    assert!(c.get("/albums").await.body.contains("No albums yet"));
+}

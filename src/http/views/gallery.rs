@@ -13,24 +13,15 @@ pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Ma
         @if assets.is_empty() {
             (empty(admin))
         } @else {
-            p.muted { (total) " photos and videos." }
-            @for (day, group) in by_day(assets) {
-                section.day {
-                    h2 { (day) }
-                    ul.grid {
-                        @for a in group {
-                            li.tile {
-                                a href=(format!("/photos/{}", a.id)) title=(a.original.name) {
-                                    img src=(format!("/photos/{}/thumb", a.id)) alt=(a.original.name) loading="lazy" decoding="async" width="360" height="360";
-                                    @if a.kind != AssetKind::Photo || a.favorite {
-                                        span.badges { @if a.favorite { "★ " } @if a.kind != AssetKind::Photo { (kind(a.kind)) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+            nav.chips aria-label="Smart views" {
+                a href="/search?fav=1" { "★ Favorites" }
+                a href="/search?kind=video" { "Videos" }
+                a href="/search?kind=live" { "Live Photos" }
+                a href="/albums" { "Albums" }
+                a href="/search" { "Search…" }
             }
+            p.muted { (total) " photos and videos." }
+            (grid(assets))
             @if let Some(n) = next { a.button href=(n) { "Older" } }
         }
     }
@@ -47,6 +38,29 @@ fn by_day(assets: &[Asset]) -> Vec<(String, Vec<&Asset>)> {
         }
     }
     out
+}
+
+/// Partial: assets as a thumbnail grid, grouped by the local day they were taken.
+pub fn grid(assets: &[Asset]) -> Markup {
+    html! {
+        @for (day, group) in by_day(assets) {
+            section.day {
+                h2 { (day) }
+                ul.grid {
+                    @for a in group {
+                        li.tile {
+                            a href=(format!("/photos/{}", a.id)) title=(a.original.name) {
+                                img src=(format!("/photos/{}/thumb", a.id)) alt=(a.original.name) loading="lazy" decoding="async" width="360" height="360";
+                                @if a.kind != AssetKind::Photo || a.favorite {
+                                    span.badges { @if a.favorite { "★ " } @if a.kind != AssetKind::Photo { (kind(a.kind)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn kind(k: AssetKind) -> &'static str {

@@ -1,6 +1,7 @@
 //! Views: pure functions from view models to HTML. No I/O, no state, no config.
 
 pub mod account;
+pub mod albums;
 pub mod components;
 pub mod gallery;
 pub mod import;
