@@ -156,8 +156,11 @@ fn jxl<R: Read>(file: R, options: &Options) -> Result<Frame, ThumbError> {
 
     let decode_err =
         |e: Box<dyn std::error::Error + Send + Sync>| ThumbError::Decode(format!("JPEG XL: {e}"));
-    // jxl-oxide works in f32 planes: bound its allocations at 16 bytes per allowed pixel.
-    let limit = usize::try_from(options.max_pixels.saturating_mul(16)).unwrap_or(usize::MAX);
+    // jxl-oxide works in f32 planes: bound its allocations at 16 bytes per allowed pixel, and
+    // at 512 MiB whatever the ceiling, so one photo cannot exhaust a small board.
+    let limit = usize::try_from(options.max_pixels.saturating_mul(16))
+        .unwrap_or(usize::MAX)
+        .min(512 << 20);
     let image = JxlImage::builder()
         .pool(JxlThreadPool::none())
         .alloc_tracker(AllocTracker::with_limit(limit))
