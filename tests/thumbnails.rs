@@ -448,3 +448,51 @@ const KNOWN_SIZE_DISAGREEMENTS: &[(&str, &str)] = &[(
      thumbnail of item 3 (564x870); heifer decodes the declared primary item (the size \
      exiftool's ImageSize and read_facts report), libheif 1.15 hides thumbnails and decodes item 3",
 )];
+
+/// The corpus' EXIF orientation set (`exif-samples/jpg/orientation`: one picture stored in
+/// the eight orientations, each with its number and edge labels drawn on it). Made upright,
+/// each must look more like number 1 than any other of the eight transforms of its stored
+/// pixels does (applied with `image`'s own `apply_orientation`), by a clear margin.
+#[test]
+fn corpus_orientation_set_comes_out_upright() {
+    let dir = corpus().join("exif-samples/jpg/orientation");
+    if !dir.is_dir() {
+        println!("no orientation set at {}: skipped", dir.display());
+        return;
+    }
+    for shape in ["landscape", "portrait"] {
+        let path = dir.join(format!("{shape}_1.jpg"));
+        let reference = decode_full(&path, &read_facts(&path), &Options::default()).unwrap();
+        for n in 2..=8 {
+            let path = dir.join(format!("{shape}_{n}.jpg"));
+            let facts = read_facts(&path);
+            assert_eq!(facts.orientation, Some(n));
+            let ours = decode_full(&path, &facts, &Options::default()).unwrap();
+            let ours_db = psnr_if_same_size(&ours, &reference).unwrap();
+            let stored = Facts {
+                orientation: None,
+                ..facts.clone()
+            };
+            let stored = decode_full(&path, &stored, &Options::default()).unwrap();
+            let best_other = (1..=8u8)
+                .filter(|&o| u16::from(o) != n)
+                .filter_map(|o| {
+                    let mut img = image::DynamicImage::ImageRgb8(stored.clone());
+                    img.apply_orientation(image::metadata::Orientation::from_exif(o).unwrap());
+                    psnr_if_same_size(&img.into_rgb8(), &reference)
+                })
+                .fold(0.0, f64::max);
+            println!(
+                "  {shape}_{n}: {ours_db:.1} dB upright, best other transform {best_other:.1} dB"
+            );
+            assert!(
+                ours_db > best_other + 3.0,
+                "{shape}_{n}: {ours_db:.1} vs {best_other:.1} dB"
+            );
+        }
+    }
+}
+
+fn psnr_if_same_size(a: &image::RgbImage, b: &image::RgbImage) -> Option<f64> {
+    (a.dimensions() == b.dimensions()).then(|| psnr(a, b))
+}

@@ -76,6 +76,40 @@ pub(crate) fn check_size(width: u32, height: u32, options: &Options) -> Result<(
     Ok(())
 }
 
+/// Largest ICC profile copied into thumbnails: Display P3 is about 0.5 KiB, camera profiles a
+/// few KiB; a LUT profile of megabytes would outweigh every grid image it rides on.
+const MAX_CARRIED_ICC: usize = 64 * 1024;
+
+/// Whether a source's ICC profile goes into its thumbnails: not when it is sRGB, which is
+/// what an untagged JPEG means anyway (3 KiB saved per image), nor when it is huge.
+pub(crate) fn worth_carrying(icc: &[u8]) -> bool {
+    if icc.len() > MAX_CARRIED_ICC {
+        return false;
+    }
+    // The profile description ('desc' tag: ASCII in v2, UTF-16BE in v4 'mluc').
+    let be_u32 = |at: usize| -> Option<usize> {
+        let b: [u8; 4] = icc.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        usize::try_from(u32::from_be_bytes(b)).ok()
+    };
+    let count = be_u32(128).unwrap_or(0).min(256);
+    let desc = (0..count).find_map(|i| {
+        let entry = i.checked_mul(12)?.checked_add(132)?;
+        if icc.get(entry..entry.checked_add(4)?)? != b"desc" {
+            return None;
+        }
+        let (offset, len) = (
+            be_u32(entry.checked_add(4)?)?,
+            be_u32(entry.checked_add(8)?)?,
+        );
+        icc.get(offset..offset.checked_add(len)?)
+    });
+    let Some(desc) = desc else {
+        return true;
+    };
+    let contains = |needle: &[u8]| desc.windows(needle.len()).any(|w| w == needle);
+    !(contains(b"sRGB") || contains(b"\0s\0R\0G\0B"))
+}
+
 /// Decodes with the `image` crate, checking the header's size first.
 fn decode_with_image<R: BufRead + Seek>(
     reader: R,
@@ -101,7 +135,11 @@ fn decode_with_image<R: BufRead + Seek>(
     let (width, height) = decoder.dimensions();
     check_size(width, height, options)?;
     // A profile that cannot be read only costs colour accuracy.
-    let icc = decoder.icc_profile().ok().flatten();
+    let icc = decoder
+        .icc_profile()
+        .ok()
+        .flatten()
+        .filter(|p| worth_carrying(p));
     let image = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
     Ok(Frame {
         image,
@@ -125,7 +163,12 @@ fn heic<R: Read>(mut file: R, options: &Options) -> Result<Frame, ThumbError> {
     if let Some((w, h)) = parsed.image_size(id).map_err(|e| decode_err(e.into()))? {
         check_size(w, h, options)?;
     }
-    let icc = parsed.icc_profile(id).ok().flatten().map(<[u8]>::to_vec);
+    let icc = parsed
+        .icc_profile(id)
+        .ok()
+        .flatten()
+        .filter(|p| worth_carrying(p))
+        .map(<[u8]>::to_vec);
     drop(parsed);
     let heif_options = heifer::Options {
         // One worker per board decodes one photo at a time; tiles are decoded in turn.
@@ -156,8 +199,11 @@ fn jxl<R: Read>(file: R, options: &Options) -> Result<Frame, ThumbError> {
 
     let decode_err =
         |e: Box<dyn std::error::Error + Send + Sync>| ThumbError::Decode(format!("JPEG XL: {e}"));
-    // jxl-oxide works in f32 planes: bound its allocations at 16 bytes per allowed pixel.
-    let limit = usize::try_from(options.max_pixels.saturating_mul(16)).unwrap_or(usize::MAX);
+    // jxl-oxide works in f32 planes: bound its allocations at 16 bytes per allowed pixel, and
+    // at 512 MiB whatever the ceiling, so one photo cannot exhaust a small board.
+    let limit = usize::try_from(options.max_pixels.saturating_mul(16))
+        .unwrap_or(usize::MAX)
+        .min(512 << 20);
     let image = JxlImage::builder()
         .pool(JxlThreadPool::none())
         .alloc_tracker(AllocTracker::with_limit(limit))

@@ -12,6 +12,9 @@
 //! Pictures: `thumbnail` (grid and preview JPEGs, orientation, sizes), `decode` (one frame per
 //! format; sizes checked before decoding), `raw_preview` (embedded JPEGs of RAW files),
 //! `placeholder` (typed stand-ins). Checked by `tests/thumbnails.rs`, HEIC against libheif.
+//! Invariants there: never panics; the pixel count is read from the header and refused over
+//! `Options::max_pixels` before decoding; at most one full-size frame is alive (the decoders
+//! take the file's bytes whole, a picture being decoded whole anyway).
 
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 

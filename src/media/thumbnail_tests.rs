@@ -503,3 +503,41 @@ fn cr3_shows_its_prvw_preview_else_its_thmb() {
         let _ = largest_jpeg(&mut Cursor::new(&file[..cut]), 100_000_000);
     }
 }
+
+/// A minimal ICC profile whose only tag is a v2 'desc' with `text`.
+fn icc_named(text: &str) -> Vec<u8> {
+    let mut icc = vec![0u8; 128];
+    icc.extend(1u32.to_be_bytes());
+    icc.extend(b"desc");
+    icc.extend(144u32.to_be_bytes());
+    icc.extend((12 + text.len() as u32).to_be_bytes());
+    icc.extend(b"desc\0\0\0\0");
+    icc.extend((text.len() as u32).to_be_bytes());
+    icc.extend(text.as_bytes());
+    icc
+}
+
+#[test]
+fn wide_gamut_profiles_ride_along_and_srgb_does_not() {
+    use super::decode::worth_carrying;
+    assert!(worth_carrying(&icc_named("Display P3")));
+    assert!(!worth_carrying(&icc_named("sRGB IEC61966-2.1")));
+    assert!(worth_carrying(&[]));
+    assert!(!worth_carrying(&vec![0; 100_000]));
+    let p3 = icc_named("Display P3");
+    for cut in 0..p3.len() {
+        let _ = worth_carrying(&p3[..cut]);
+    }
+    // An iPhone photo (Display P3) keeps its profile in both JPEGs.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/pug.heic");
+    let thumbs = make_thumbnails(&path, &read_facts(&path), &Options::default()).unwrap();
+    for jpeg in [&thumbs.grid, &thumbs.preview] {
+        let mut decoder = image::codecs::jpeg::JpegDecoder::new(Cursor::new(jpeg)).unwrap();
+        let icc = image::ImageDecoder::icc_profile(&mut decoder)
+            .unwrap()
+            .unwrap();
+        // A v4 profile: its 'mluc' description is UTF-16BE.
+        let name: Vec<u8> = "Display P3".bytes().flat_map(|b| [0, b]).collect();
+        assert!(icc.windows(name.len()).any(|w| w == name));
+    }
+}
