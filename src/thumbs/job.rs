@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Derived, poster};
 use crate::jobs::{Job, JobError, Outcome, Progress};
-use crate::library::{Asset, AssetKind, Library, Part};
+use crate::library::{Asset, AssetId, AssetKind, Library, Part};
 use crate::media::{self, Kind, Options, ThumbError};
 
 /// What a run did.
@@ -160,22 +160,21 @@ impl Job for ThumbnailJob {
 
     fn run(&mut self, progress: &Progress) -> Result<Outcome, JobError> {
         progress.set_current("looking for photos without thumbnails");
-        let mut todo = Vec::new();
-        let mut present = 0;
+        // Only ids are kept (8 bytes each): a 100 000-photo library must not sit in memory.
+        let mut todo: Vec<AssetId> = Vec::new();
+        let (mut present, mut bytes) = (0, 0);
         self.library
             .for_each_asset(|a| {
                 if self.rebuild || !self.derived.has(a.original.blob) {
-                    todo.push(a);
+                    todo.push(a.id);
+                    bytes += a.original.size;
                 } else {
                     present += 1;
                 }
                 Ok(())
             })
             .map_err(|e| JobError(Box::new(e)))?;
-        progress.add_total(
-            todo.len() as u64,
-            todo.iter().map(|a| a.original.size).sum(),
-        );
+        progress.add_total(todo.len() as u64, bytes);
         self.summary.lock().map(|mut s| s.present = present).ok();
         let next = AtomicUsize::new(0);
         let spool = self.library.data_dir().join("spool");
@@ -184,10 +183,15 @@ impl Job for ThumbnailJob {
                 let (todo, next, spool) = (&todo, &next, spool.join(format!("w{w}")));
                 let this = &*self;
                 s.spawn(move || {
-                    while let Some(asset) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    while let Some(id) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
                         if progress.is_cancelled() {
                             return;
                         }
+                        // Deleted since the scan: nothing to do.
+                        let Ok(Some(asset)) = this.library.asset(*id) else {
+                            continue;
+                        };
+                        let asset = &asset;
                         progress.set_current(asset.original.name.clone());
                         let outcome = this.make(asset, &spool);
                         this.record(asset, outcome, progress);
