@@ -18,6 +18,7 @@ mod settings;
 mod setup;
 pub mod state;
 mod status;
+mod thumbs;
 pub mod views;
 
 use axum::Router;

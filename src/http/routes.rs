@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use super::state::AppState;
-use super::{account, albums, assets, gallery, import, photos, settings, setup, status};
+use super::{account, albums, assets, gallery, import, photos, settings, setup, status, thumbs};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,8 +117,8 @@ pub fn router() -> Router<AppState> {
         .route("/photos/{id}", get(photos::page))
         .route("/photos/{id}/original", get(photos::original))
         .route("/photos/{id}/live", get(photos::live))
-        .route("/photos/{id}/thumb", get(photos::thumb))
-        .route("/photos/{id}/preview", get(photos::preview))
+        .route("/photos/{id}/thumb", get(thumbs::thumb))
+        .route("/photos/{id}/preview", get(thumbs::preview))
         .route("/photos/{id}/favorite", post(photos::favorite))
         .route("/photos/{id}/trash", post(photos::trash))
         .route("/photos/{id}/restore", post(photos::restore))
