@@ -56,11 +56,15 @@ pub enum StartupError {
 
 /// Opens everything that lives in the data directory.
 pub fn services(data_dir: &Path) -> Result<Services, StartupError> {
+    services_with(data_dir, library::Options::default())
+}
+
+/// [`services`] with library options (the CLI's `gc --grace`).
+pub fn services_with(data_dir: &Path, options: library::Options) -> Result<Services, StartupError> {
     let wrap = |source| StartupError::Library {
         path: data_dir.to_path_buf(),
         source,
     };
-    let options = library::Options::default();
     let db = Arc::new(library::open_database(data_dir, options.db_cache_bytes).map_err(wrap)?);
     tracing::info!(path = %data_dir.display(), "library opened");
     let library = Arc::new(Library::with_db(Arc::clone(&db), data_dir, options).map_err(wrap)?);
@@ -137,11 +141,28 @@ async fn keep_thumbnails(state: AppState) {
     }
 }
 
-/// Hourly upkeep: expired sessions.
+/// Hourly upkeep: expired sessions, and trash past the retention the settings name.
 async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
     loop {
         tick.tick().await;
+        let st = state.clone();
+        let purged = tokio::task::spawn_blocking(move || {
+            let retention = st
+                .settings
+                .get()
+                .map_err(|e| e.to_string())?
+                .trash_retention_days;
+            st.library
+                .purge_trash(retention, false)
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match purged {
+            Ok(Ok(n)) if n > 0 => tracing::info!(assets = n, "expired trash purged"),
+            Ok(Err(e)) => tracing::warn!("trash purge: {e}"),
+            _ => {}
+        }
         let st = state.clone();
         match tokio::task::spawn_blocking(move || st.accounts.purge_expired()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),

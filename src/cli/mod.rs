@@ -197,9 +197,18 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", render::rebuild(&report));
         }
         Command::Gc { .. } => {
-            let lib = open()?;
-            let purged = lib.purge_trash(false)?;
-            let report = lib.gc()?;
+            // The trash keeps what the box's settings say (Settings page), not a fixed period.
+            let options = Options {
+                store: store::Options {
+                    grace,
+                    ..store::Options::default()
+                },
+                ..Options::default()
+            };
+            let services = crate::app::services_with(&cli.data, options)?;
+            let retention = services.settings.get()?.trash_retention_days;
+            let purged = services.library.purge_trash(retention, false)?;
+            let report = services.library.gc()?;
             println!("{}", render::gc(purged, &report));
         }
         Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,

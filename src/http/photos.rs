@@ -304,7 +304,7 @@ pub async fn purge(
     Extension(v): Extension<Viewer>,
 ) -> Result<Response, HttpError> {
     let st2 = st.clone();
-    let n = blocking(move || st2.library.purge_trash(true)).await?;
+    let n = blocking(move || st2.library.purge_trash(None, true)).await?;
     tracing::info!(by = %v.name(), assets = n, "trash emptied");
     show_trash(
         &st,

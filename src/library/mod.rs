@@ -40,8 +40,6 @@ pub use query::{Counts, Cursor, Page};
 pub struct Options {
     /// Store tuning.
     pub store: store::Options,
-    /// Days a trashed asset is kept before purge; `None` keeps it forever.
-    pub trash_retention_days: Option<u32>,
     /// redb page cache. Bounded so a 100 000-photo library stays small in RAM on a 1 GiB
     /// board; lookups beyond it cost a disk read, which the index layout keeps rare.
     pub db_cache_bytes: usize,
@@ -51,7 +49,6 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             store: store::Options::default(),
-            trash_retention_days: Some(30),
             db_cache_bytes: 32 * 1024 * 1024,
         }
     }
@@ -62,7 +59,6 @@ pub struct Library {
     db: Arc<Database>,
     store: Store,
     data_dir: PathBuf,
-    options: Options,
 }
 
 impl Library {
@@ -75,12 +71,11 @@ impl Library {
     /// Opens the library on a database the caller opened (the app shares one `catalog.redb`
     /// between the library, accounts and settings).
     pub fn with_db(db: Arc<Database>, data_dir: &Path, options: Options) -> Result<Self> {
-        let store = Store::open(Arc::clone(&db), data_dir, options.store.clone())?;
+        let store = Store::open(Arc::clone(&db), data_dir, options.store)?;
         let library = Self {
             db,
             store,
             data_dir: data_dir.to_path_buf(),
-            options,
         };
         library.init_tables()?;
         Ok(library)

@@ -42,14 +42,11 @@ impl Library {
         Ok(())
     }
 
-    /// Deletes trashed assets older than the retention period (all of them with
-    /// `everything`). Their bytes become collectable by the store's GC. Returns how many.
-    pub fn purge_trash(&self, everything: bool) -> Result<u64> {
-        let Some(days) = self
-            .options
-            .trash_retention_days
-            .or(everything.then_some(0))
-        else {
+    /// Deletes trashed assets that have been in the trash longer than `retention_days` (the
+    /// setting; `None` keeps them until emptied), or all of them with `everything`. Their
+    /// bytes become collectable by the store's GC. Returns how many.
+    pub fn purge_trash(&self, retention_days: Option<u32>, everything: bool) -> Result<u64> {
+        let Some(days) = retention_days.or(everything.then_some(0)) else {
             return Ok(0);
         };
         let cutoff = if everything {

@@ -185,11 +185,11 @@ fn trash_restore_purge_then_gc_frees_the_bytes() {
     assert_eq!(lib.timeline(None, 10).unwrap().assets.len(), 1);
     lib.trash_asset(id, false).unwrap();
     assert_eq!(
-        lib.purge_trash(false).unwrap(),
+        lib.purge_trash(Some(30), false).unwrap(),
         0,
         "within the retention period"
     );
-    assert_eq!(lib.purge_trash(true).unwrap(), 1);
+    assert_eq!(lib.purge_trash(Some(30), true).unwrap(), 1);
     let gc = lib.gc().unwrap();
     assert_eq!(gc.blobs_freed, 1);
     assert_eq!(lib.counts().unwrap().assets, 0);

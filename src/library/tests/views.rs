@@ -119,7 +119,7 @@ fn albums_collect_photos_and_forget_purged_ones() {
     );
     assert_eq!(lib.albums_of(photo).unwrap(), vec![trip.id]);
     lib.trash_asset(photo, false).unwrap();
-    lib.purge_trash(true).unwrap();
+    lib.purge_trash(None, true).unwrap();
     assert_eq!(
         lib.albums().unwrap()[0].1,
         0,
