@@ -27,7 +27,7 @@ async fn show_list(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Re
     Ok(render(
         st,
         v,
-        Frame::new("Albums", "photos").flash(flash),
+        Frame::new("Albums", "albums").flash(flash),
         &views::list(&v.csrf, &albums),
     )
     .await?
@@ -62,7 +62,7 @@ pub async fn album(
     let st2 = st.clone();
     let (album, assets) = blocking(move || st2.library.album(id)).await?;
     let body = views::album(&v.csrf, &album, &assets);
-    Ok(render(&st, &v, Frame::new(&album.name, "photos"), &body)
+    Ok(render(&st, &v, Frame::new(&album.name, "albums"), &body)
         .await?
         .into_response())
 }

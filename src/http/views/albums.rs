@@ -29,7 +29,7 @@ pub fn list(token: &str, albums: &[(Album, u64)]) -> Markup {
 pub fn album(token: &str, album: &Album, assets: &[Asset]) -> Markup {
     html! {
         h1 { (album.name) }
-        p.muted { (assets.len()) " photos and videos." }
+        p.muted { (super::components::count(assets.len() as u64, "photo or video", "photos and videos")) "." }
         (grid(assets))
         (card("Edit album", None, &html! {
             form.inline-form method="post" action=(format!("/albums/{}/rename", album.id)) {

@@ -84,6 +84,15 @@ pub fn job(job: &crate::jobs::Snapshot) -> Markup {
     }
 }
 
+/// "1 photo", "3 photos".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// 0..=100, for progress bars.
 pub fn percent(done: u64, total: u64) -> u64 {
     (done.min(total) * 100).checked_div(total).unwrap_or(0)

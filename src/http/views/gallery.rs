@@ -20,7 +20,7 @@ pub fn home(assets: &[Asset], total: u64, admin: bool, next: Option<&str>) -> Ma
                 a href="/albums" { "Albums" }
                 a href="/search" { "Search…" }
             }
-            p.muted { (total) " photos and videos." }
+            p.muted { (super::components::count(total, "photo or video", "photos and videos")) "." }
             (grid(assets))
             @if let Some(n) = next { a.button href=(n) { "Older" } }
         }

@@ -82,6 +82,7 @@ fn navigation(nav: &Nav<'_>, csrf: &str) -> Markup {
     html! {
         nav.nav aria-label="Main" {
             (item("/", "photos", "Photos"))
+            (item("/albums", "albums", "Albums"))
             (item("/trash", "trash", "Trash"))
             (item("/status", "status", "Status"))
             @if nav.admin {

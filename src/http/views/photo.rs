@@ -23,7 +23,12 @@ pub fn page(token: &str, a: &Asset, prev: Option<u64>, next: Option<u64>, admin:
                     img src=(format!("/photos/{}/preview", a.id)) alt=(a.original.name);
                 }
                 @if a.live_video.is_some() {
-                    figcaption { a href=(format!("/photos/{}/live", a.id)) { "Play the Live Photo's motion" } }
+                    figcaption {
+                        details.motion {
+                            summary { "Play the Live Photo's motion" }
+                            video controls playsinline loop preload="none" src=(format!("/photos/{}/live", a.id)) {}
+                        }
+                    }
                 }
             }
             aside.info {
@@ -117,7 +122,7 @@ pub fn trash(token: &str, assets: &[(Asset, Option<String>)], admin: bool) -> Ma
                     li.asset {
                         a href=(format!("/photos/{}", a.id)) { strong { (a.original.name) } }
                         span.muted { (bytes(a.size())) }
-                        @if let Some(p) = purge { span { "Deleted for good on " (p) } } @else { span { "Kept until emptied" } }
+                        @if let Some(p) = purge { span { "Deleted for good on " span.nowrap { (p) } } } @else { span { "Kept until emptied" } }
                         @if admin {
                             form.inline method="post" action=(format!("/photos/{}/restore", a.id)) {
                                 (csrf(token))
