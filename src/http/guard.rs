@@ -85,12 +85,12 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
             Some(t) => st2.accounts.session(&t).ok().flatten(),
             None => None,
         };
-        let settings = st2.settings.get().ok();
-        let has_users = st2.accounts.has_users().unwrap_or(true);
-        (session, settings, has_users)
+        let step = st2.setup_step().ok();
+        let has_users = st2.has_users();
+        (session, step, has_users)
     })
     .await;
-    let Ok((session, Some(settings), has_users)) = looked_up else {
+    let Ok((session, Some(step), has_users)) = looked_up else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     if let Some(refusal) = refuse(
@@ -98,7 +98,7 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
         req.method(),
         req.uri(),
         session.as_ref(),
-        settings.setup,
+        step,
         has_users,
     ) {
         return refusal;

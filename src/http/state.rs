@@ -1,6 +1,7 @@
 //! What handlers may reach: the facades, as shared handles. No raw database.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
 use crate::system::mdns::{self, Announcer};
-use crate::system::settings::SettingsStore;
+use crate::system::settings::{SettingsStore, SetupStep};
 use crate::thumbs::Derived;
 
 /// Shared by every request.
@@ -32,6 +33,10 @@ pub struct Services {
     pub derived: Derived,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
+    /// The wizard was seen finished (it never reopens).
+    setup_done: AtomicBool,
+    /// An account was seen (the owner is never removed).
+    users_exist: AtomicBool,
     /// The mDNS announcement: the port it names (None: announcing not allowed) and the live one.
     mdns: Mutex<(Option<u16>, Option<Announcer>)>,
 }
@@ -54,7 +59,32 @@ impl Services {
             data_dir,
             probe: Mutex::new((Probe::new(), None)),
             mdns: Mutex::new((None, None)),
+            setup_done: AtomicBool::new(false),
+            users_exist: AtomicBool::new(false),
         }
+    }
+
+    /// Where the wizard is. Once finished it stays finished (settings refuse to go back), so
+    /// that answer is kept in memory and every later request skips the database.
+    pub fn setup_step(&self) -> crate::system::Result<SetupStep> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(SetupStep::Done);
+        }
+        let step = self.settings.get()?.setup;
+        self.setup_done
+            .store(step == SetupStep::Done, Ordering::Relaxed);
+        Ok(step)
+    }
+
+    /// Whether any account exists. The owner cannot be removed, so once true it stays true
+    /// and is kept in memory.
+    pub fn has_users(&self) -> bool {
+        if self.users_exist.load(Ordering::Relaxed) {
+            return true;
+        }
+        let exist = self.accounts.has_users().unwrap_or(true);
+        self.users_exist.store(exist, Ordering::Relaxed);
+        exist
     }
 
     /// Allows announcing the web app on `port` with mDNS (the `--no-mdns` flag never calls it).
