@@ -38,6 +38,12 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// The box's settings, read off the async threads.
+pub async fn settings(st: &AppState) -> Result<crate::system::settings::Settings, HttpError> {
+    let st = st.clone();
+    blocking(move || st.settings.get()).await
+}
+
 /// Renders `body` in the page shell, with navigation when signed in.
 pub async fn render(
     st: &AppState,
@@ -45,10 +51,7 @@ pub async fn render(
     frame: Frame<'_>,
     body: &Markup,
 ) -> Result<Html<String>, HttpError> {
-    let settings = {
-        let st = st.clone();
-        blocking(move || st.settings.get()).await?
-    };
+    let settings = settings(st).await?;
     let nav = viewer.session.as_ref().map(|s| Nav {
         user: &s.user,
         admin: viewer.is_admin(),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::error::{HttpError, blocking};
 use super::guard::Viewer;
-use super::page::{Frame, render};
+use super::page::{Frame, render, settings};
 use super::state::AppState;
 use super::views::layout::Flash;
 use super::views::settings::{SettingsView, page as settings_page};
@@ -22,10 +22,7 @@ pub async fn page(
 }
 
 async fn show(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Response, HttpError> {
-    let settings = {
-        let st = st.clone();
-        blocking(move || st.settings.get()).await?
-    };
+    let settings = settings(st).await?;
     let zones = system::timezones();
     let view = SettingsView {
         device: &settings.device_name,

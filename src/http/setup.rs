@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::error::{HttpError, blocking};
 use super::guard::{SESSION_COOKIE, Viewer, set_cookie};
-use super::page::{Frame, render};
+use super::page::{Frame, render, settings};
 use super::state::AppState;
 use super::views::setup as views;
 use crate::system::settings::SetupStep;
@@ -28,8 +28,7 @@ fn step_url(step: SetupStep) -> &'static str {
 }
 
 async fn current(st: &AppState) -> Result<SetupStep, HttpError> {
-    let st = st.clone();
-    Ok(blocking(move || st.settings.get()).await?.setup)
+    Ok(settings(st).await?.setup)
 }
 
 /// Moves the wizard from `from` to `to`; anything else sends the browser to where it is.
@@ -110,10 +109,7 @@ pub async fn owner_form(
     State(st): State<AppState>,
     axum::Extension(v): axum::Extension<Viewer>,
 ) -> Result<Response, HttpError> {
-    let settings = {
-        let st = st.clone();
-        blocking(move || st.settings.get()).await?
-    };
+    let settings = settings(&st).await?;
     let zones = system::timezones();
     let form = views::OwnerForm {
         name: "",
@@ -313,10 +309,7 @@ pub async fn summary(
     State(st): State<AppState>,
     axum::Extension(v): axum::Extension<Viewer>,
 ) -> Result<Response, HttpError> {
-    let settings = {
-        let st = st.clone();
-        blocking(move || st.settings.get()).await?
-    };
+    let settings = settings(&st).await?;
     let path = st.data_dir.display().to_string();
     let s = views::Summary {
         owner: v.name(),
