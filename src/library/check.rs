@@ -42,13 +42,17 @@ impl Library {
         let mut kinds: HashMap<&'static str, u64> = HashMap::new();
         let (mut active_visible, mut trashed) = (0u64, 0u64);
         let mut names: HashMap<BlobId, (AssetId, String)> = HashMap::new();
+        let mut tallies = super::tally::Counted::default();
         for row in txn.open_table(ASSETS)?.iter()? {
             let (_, v) = row?;
             let asset: super::Asset = db::decode(v.value())?;
             report.assets += 1;
             *kinds.entry(kind_counter(asset.kind)).or_default() += 1;
             match asset.state {
-                State::Active if !asset.hidden => active_visible += 1,
+                State::Active if !asset.hidden => {
+                    active_visible += 1;
+                    tallies.add(&asset);
+                }
                 State::Active => {}
                 State::Trashed { .. } => trashed += 1,
             }
@@ -77,6 +81,21 @@ impl Library {
         if timeline != active_visible {
             report.problems.push(format!(
                 "timeline has {timeline} entries for {active_visible} visible assets"
+            ));
+        }
+        let recorded = super::tally::recorded(&txn)?;
+        if recorded.months != tallies.months {
+            report.problems.push(format!(
+                "month counts disagree with the timeline ({} months recorded, {} counted)",
+                recorded.months.len(),
+                tallies.months.len()
+            ));
+        }
+        if recorded.cameras != tallies.cameras {
+            report.problems.push(format!(
+                "camera counts disagree with the timeline ({} cameras recorded, {} counted)",
+                recorded.cameras.len(),
+                tallies.cameras.len()
             ));
         }
         let meta = txn.open_table(META)?;

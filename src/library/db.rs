@@ -29,8 +29,8 @@ pub(crate) const CONTENT_IDS: TableDefinition<&str, u64> =
 /// Named counters and settings of the library.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("library.meta");
 
-/// Schema generation of the library tables as a whole. 2: album tables.
-pub(crate) const SCHEMA: u64 = 2;
+/// Schema generation of the library tables as a whole. 2: album tables. 3: month counts.
+pub(crate) const SCHEMA: u64 = 3;
 
 /// A value stored with a version byte.
 pub(crate) trait Versioned: Serialize + DeserializeOwned {
@@ -155,6 +155,11 @@ pub(crate) fn put_asset(
     };
     let (old_tl, old_tr) = before.map_or((None, None), key_of);
     let (new_tl, new_tr) = key_of(after);
+    super::tally::shift(
+        txn,
+        before.filter(|_| old_tl.is_some()),
+        Some(after).filter(|_| new_tl.is_some()),
+    )?;
     let mut timeline = txn.open_table(TIMELINE)?;
     if old_tl != new_tl {
         if let Some(k) = old_tl {

@@ -83,9 +83,9 @@ fn source_of(o: &Origin) -> SourceKind {
 /// The values present in the library, for filter choices.
 #[derive(Debug, Clone, Default)]
 pub struct Facets {
-    /// Camera models (or makes) with their number of assets, by name.
+    /// Camera models (or makes) with their number of visible assets, by name.
     pub cameras: Vec<(String, u64)>,
-    /// Years with their number of assets, newest first.
+    /// Years with their number of visible assets, newest first.
     pub years: Vec<(i32, u64)>,
 }
 
@@ -121,22 +121,19 @@ impl Library {
         })
     }
 
-    /// Camera models and years present, with counts, for the filter choices (scans the library).
+    /// Camera models and years present, with counts, for the filter choices (reads the
+    /// tallies, never the assets).
     pub fn facets(&self) -> Result<Facets> {
-        let mut cameras = std::collections::BTreeMap::<String, u64>::new();
-        let mut years = std::collections::BTreeMap::<i32, u64>::new();
-        self.for_each_asset(|a| {
-            if let Some(m) = a.model.clone().or(a.make.clone()) {
-                *cameras.entry(m).or_default() += 1;
+        let mut years: Vec<(i32, u64)> = Vec::new();
+        for m in self.months()? {
+            match years.last_mut() {
+                Some((y, n)) if *y == m.year => *n += m.count,
+                _ => years.push((m.year, m.count)),
             }
-            *years
-                .entry(chrono::Datelike::year(&a.taken.local_datetime()))
-                .or_default() += 1;
-            Ok(())
-        })?;
+        }
         Ok(Facets {
-            cameras: cameras.into_iter().collect(),
-            years: years.into_iter().rev().collect(),
+            cameras: self.cameras()?,
+            years,
         })
     }
 }

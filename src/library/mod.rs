@@ -16,6 +16,7 @@ mod filter;
 mod ingest;
 mod pairing;
 mod query;
+mod tally;
 mod trash;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use export::ExportReport;
 pub use filter::{Facets, Filter, SourceKind};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use query::{Counts, Cursor, Page};
+pub use tally::Month;
 
 /// Library settings.
 #[derive(Debug, Clone)]
@@ -115,6 +117,9 @@ impl Library {
                 });
             }
             meta.insert("schema", db::SCHEMA)?;
+            drop(meta);
+            // 3: month and camera tallies appear; count what an older library already holds.
+            tally::rebuild(&txn)?;
         }
         txn.commit()?;
         Ok(())
