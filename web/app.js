@@ -107,8 +107,184 @@ function wireKeys() {
   });
 }
 
+// Timeline: when the "Older" link comes into view, fetch the next page as a fragment and
+// append it, merging a month or day that continues across the page boundary.
+function wireInfiniteScroll() {
+  if (!("IntersectionObserver" in window)) return;
+  const observer = new IntersectionObserver((entries) => {
+    entries.forEach((entry) => {
+      if (entry.isIntersecting) { observer.unobserve(entry.target); appendNext(entry.target, observer); }
+    });
+  }, { rootMargin: "1200px 0px" });
+  const more = document.querySelector("a[data-more]");
+  if (more) observer.observe(more);
+}
+
+async function appendNext(link, observer) {
+  const label = link.textContent;
+  link.textContent = "Loading…";
+  try {
+    const url = new URL(link.href, location.href);
+    url.searchParams.set("fragment", "1");
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const page = document.createElement("template");
+    page.innerHTML = await response.text();
+    const incoming = page.content.querySelector(".timeline");
+    const timelines = link.parentElement.querySelectorAll(".timeline");
+    const current = timelines[timelines.length - 1];
+    if (incoming && current) mergeTimeline(current, incoming);
+    const next = page.content.querySelector("a[data-more]");
+    if (next) { link.replaceWith(next); observer.observe(next); } else { link.remove(); }
+    document.dispatchEvent(new CustomEvent("timeline:grew"));
+  } catch (e) {
+    link.textContent = label; // the plain link still works
+  }
+}
+
+function mergeTimeline(current, incoming) {
+  const lastMonth = [...current.querySelectorAll("h2.month")].pop();
+  const lastDay = [...current.querySelectorAll("section.day")].pop();
+  [...incoming.children].forEach((child) => {
+    if (child.matches("h2.month") && lastMonth && child.dataset.month === lastMonth.dataset.month) return;
+    if (child.matches("section.day") && lastDay && child.dataset.day === lastDay.dataset.day) {
+      lastDay.querySelector("ul.grid").append(...child.querySelectorAll("li.tile"));
+      return;
+    }
+    current.append(child);
+  });
+}
+
+// The scrubber marks the month being looked at.
+function wireScrubber() {
+  const nav = document.querySelector("nav.scrubber");
+  if (!nav) return;
+  let pending = false;
+  const mark = () => {
+    pending = false;
+    let shown = null;
+    document.querySelectorAll("h2.month").forEach((h) => { if (h.getBoundingClientRect().top < 120) shown = h.dataset.month; });
+    if (!shown) { const first = document.querySelector("h2.month"); shown = first && first.dataset.month; }
+    nav.querySelectorAll("a[aria-current]").forEach((a) => a.removeAttribute("aria-current"));
+    const link = shown && nav.querySelector(`a[data-month="${shown}"]`);
+    if (link) { link.setAttribute("aria-current", "true"); }
+  };
+  const later = () => { if (!pending) { pending = true; requestAnimationFrame(mark); } };
+  window.addEventListener("scroll", later, { passive: true });
+  document.addEventListener("timeline:grew", later);
+  mark();
+}
+
+// Selection mode without a reload: tiles toggle instead of opening, the bar counts.
+function wireSelection() {
+  document.querySelectorAll("form[data-selection]").forEach((form) => {
+    const counter = form.querySelector("[data-selected]");
+    const buttons = [...form.querySelectorAll(".select-bar button")];
+    buttons.forEach((b) => { if (b.disabled) b.dataset.alwaysOff = "1"; });
+    const update = () => {
+      const n = form.querySelectorAll('input[name="id"]:checked').length;
+      counter.textContent = n ? `${n} selected:` : "Select photos, then:";
+      buttons.forEach((b) => { b.disabled = n === 0 || b.dataset.alwaysOff === "1"; });
+    };
+    const toggle = form.querySelector("[data-select-on], [data-select-off]");
+    if (toggle) {
+      toggle.addEventListener("click", (e) => {
+        e.preventDefault();
+        const on = form.classList.toggle("selecting");
+        toggle.textContent = on ? "Done" : "Select";
+        if (!on) form.querySelectorAll('input[name="id"]:checked').forEach((c) => { c.checked = false; });
+        update();
+      });
+    }
+    form.addEventListener("click", (e) => {
+      if (!form.classList.contains("selecting")) return;
+      const tile = e.target.closest("li.tile");
+      if (!tile || e.target.closest("label.pick")) return;
+      e.preventDefault();
+      const box = tile.querySelector('input[name="id"]');
+      box.checked = !box.checked;
+      update();
+    });
+    form.addEventListener("change", update);
+    update();
+    // Justified rows or a square grid, remembered in this browser.
+    const tools = form.querySelector(".select-tools");
+    if (tools && form.querySelector("ul.grid")) {
+      const layout = document.createElement("button");
+      layout.type = "button";
+      const label = () => { layout.textContent = document.documentElement.classList.contains("square-grid") ? "Justified rows" : "Square grid"; };
+      layout.addEventListener("click", () => {
+        const square = document.documentElement.classList.toggle("square-grid");
+        try { localStorage.setItem("shoebox-grid", square ? "square" : "justified"); } catch (e) { /* private mode */ }
+        label();
+      });
+      label();
+      tools.prepend(layout);
+    }
+  });
+}
+
+function applyGridPreference() {
+  try { if (localStorage.getItem("shoebox-grid") === "square") document.documentElement.classList.add("square-grid"); } catch (e) { /* private mode */ }
+}
+
+// Photo page: swipe left/right for older/newer; a Live Photo plays its motion while the
+// LIVE badge is pressed or the still is hovered.
+function wirePhoto() {
+  const stage = document.querySelector("figure.stage");
+  if (!stage) return;
+  let start = null;
+  stage.addEventListener("touchstart", (e) => { if (e.touches.length === 1) start = { x: e.touches[0].clientX, y: e.touches[0].clientY }; }, { passive: true });
+  stage.addEventListener("touchend", (e) => {
+    if (!start || e.changedTouches.length !== 1) return;
+    const dx = e.changedTouches[0].clientX - start.x;
+    const dy = e.changedTouches[0].clientY - start.y;
+    start = null;
+    if (Math.abs(dx) < 60 || Math.abs(dy) > Math.abs(dx) / 2) return;
+    const link = document.querySelector(dx < 0 ? 'a[rel="next"][data-key]' : 'a[rel="prev"][data-key]');
+    if (link) link.click();
+  });
+  const live = stage.dataset.live;
+  const still = stage.querySelector("img");
+  if (!live || !still) return;
+  const motion = document.createElement("video");
+  motion.className = "motion";
+  motion.muted = true;
+  motion.playsInline = true;
+  motion.preload = "none";
+  motion.src = live;
+  motion.setAttribute("aria-hidden", "true");
+  const badge = document.createElement("button");
+  badge.type = "button";
+  badge.className = "live-badge";
+  badge.textContent = "LIVE";
+  badge.setAttribute("aria-label", "Play the Live Photo's motion (press and hold)");
+  const play = () => { stage.classList.add("playing"); motion.currentTime = 0; motion.play().catch(() => {}); };
+  const stop = () => { stage.classList.remove("playing"); motion.pause(); };
+  motion.addEventListener("ended", stop);
+  badge.addEventListener("pointerdown", (e) => { e.preventDefault(); play(); });
+  ["pointerup", "pointerleave", "pointercancel"].forEach((t) => badge.addEventListener(t, stop));
+  badge.addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") { e.preventDefault(); play(); } });
+  badge.addEventListener("keyup", stop);
+  still.addEventListener("mouseenter", play);
+  still.addEventListener("mouseleave", stop);
+  // Long press on the still itself, as on a phone.
+  let timer = null;
+  still.addEventListener("touchstart", () => { timer = setTimeout(play, 250); }, { passive: true });
+  ["touchend", "touchcancel"].forEach((t) => still.addEventListener(t, () => { clearTimeout(timer); stop(); }));
+  stage.append(motion);
+  stage.prepend(badge);
+  const fallback = stage.querySelector("details.motion");
+  if (fallback) fallback.closest("figcaption").hidden = true;
+}
+
+applyGridPreference();
 document.addEventListener("DOMContentLoaded", () => {
   wirePasswords();
   wireStatus();
   wireKeys();
+  wireInfiniteScroll();
+  wireScrubber();
+  wireSelection();
+  wirePhoto();
 });

@@ -1,7 +1,7 @@
 //! Albums and search.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use super::page::{Frame, render};
 use super::state::AppState;
 use super::views::albums as views;
 use super::views::layout::Flash;
-use crate::library::{AssetId, AssetKind, Cursor, Filter, SourceKind};
+use crate::library::{AssetId, AssetKind, Filter, SourceKind};
 
 /// `GET /albums`.
 pub async fn list(
@@ -53,15 +53,33 @@ pub async fn create(
     }
 }
 
+/// `?select=1` on an album page.
+#[derive(Deserialize)]
+pub struct AlbumQuery {
+    select: Option<String>,
+}
+
 /// `GET /albums/{id}`.
 pub async fn album(
     State(st): State<AppState>,
     Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
+    Query(q): Query<AlbumQuery>,
 ) -> Result<Response, HttpError> {
     let st2 = st.clone();
-    let (album, assets) = blocking(move || st2.library.album(id)).await?;
-    let body = views::album(&v.csrf, &album, &assets);
+    let ((album, assets), albums) = blocking(move || {
+        Ok::<_, crate::library::Error>((st2.library.album(id)?, st2.library.albums()?))
+    })
+    .await?;
+    let back = format!("/albums/{id}");
+    let selection = super::views::gallery::Selection {
+        csrf: &v.csrf,
+        albums: &albums,
+        album: Some(id),
+        back: &back,
+        on: super::gallery::flag(q.select.as_ref()),
+    };
+    let body = views::album(&v.csrf, &album, &assets, &selection);
     Ok(render(&st, &v, Frame::new(&album.name, "albums"), &body)
         .await?
         .into_response())
@@ -119,7 +137,10 @@ pub struct SearchQuery {
     source: Option<String>,
     located: Option<String>,
     fav: Option<String>,
+    screenshots: Option<String>,
     before: Option<String>,
+    fragment: Option<String>,
+    select: Option<String>,
 }
 
 fn some(s: Option<&String>) -> Option<String> {
@@ -153,6 +174,7 @@ impl SearchQuery {
                 _ => None,
             },
             name: some(self.q.as_ref()),
+            screenshots: self.screenshots.as_deref() == Some("1"),
         }
     }
 
@@ -167,6 +189,7 @@ impl SearchQuery {
             ("source", &self.source),
             ("located", &self.located),
             ("fav", &self.fav),
+            ("screenshots", &self.screenshots),
         ];
         pairs
             .into_iter()
@@ -192,30 +215,56 @@ pub async fn search(
     })
     .await?;
     let values = q.values();
-    let next = page.next.map(|c: Cursor| {
-        let mut query: Vec<String> = values
-            .iter()
-            .map(|(k, v)| format!("{k}={}", super::views::import::urlencode(v)))
-            .collect();
-        query.push(format!("before={}.{}", c.instant, c.id));
-        format!("/search?{}", query.join("&"))
-    });
+    let query: Vec<String> = values
+        .iter()
+        .map(|(k, v)| format!("{k}={}", super::views::import::urlencode(v)))
+        .collect();
+    let here = format!("/search?{}", query.join("&"));
+    let next = super::gallery::next_link(
+        &format!("{here}{}", if query.is_empty() { "" } else { "&" }),
+        &page,
+        super::gallery::flag(q.select.as_ref()),
+    );
+    let grid = maud::html! {
+        (super::views::gallery::grid(&page.assets, true))
+        (super::views::gallery::more(next.as_deref(), "More"))
+    };
+    if super::gallery::flag(q.fragment.as_ref()) {
+        return Ok(Html(grid.into_string()).into_response());
+    }
+    let st2 = st.clone();
+    let albums = blocking(move || st2.library.albums()).await?;
+    let selection = super::views::gallery::Selection {
+        csrf: &v.csrf,
+        albums: &albums,
+        album: None,
+        back: &here,
+        on: super::gallery::flag(q.select.as_ref()),
+    };
     let results = maud::html! {
         @if page.assets.is_empty() { p.muted { "Nothing matches (yet): " @if next.is_some() { "look further below." } @else { "try fewer conditions." } } }
-        (super::views::gallery::grid(&page.assets))
-        @if let Some(n) = &next { a.button href=(n) { "More" } }
+        (super::views::gallery::selectable(&selection, &grid))
     };
     let form = views::SearchForm {
         values: &values,
         cameras: &facets.cameras,
         years: &facets.years,
     };
+    let title = if filter_is_screenshots(&values) {
+        "Screenshots"
+    } else {
+        "Search"
+    };
     Ok(render(
         &st,
         &v,
-        Frame::new("Search", "photos"),
-        &views::search(&form, &results),
+        Frame::new(title, "photos"),
+        &views::search(title, &form, &results),
     )
     .await?
     .into_response())
+}
+
+fn filter_is_screenshots(values: &[(&'static str, String)]) -> bool {
+    values.len() == 1 && values.iter().any(|(k, v)| *k == "screenshots" && v == "1")
 }

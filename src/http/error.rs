@@ -13,6 +13,8 @@ pub enum HttpError {
     NotFound,
     /// Signed in, but not allowed.
     Forbidden(&'static str),
+    /// The request itself is malformed; the message says how.
+    BadRequest(String),
     /// Something broke inside; logged with details.
     Internal(String),
 }
@@ -51,6 +53,7 @@ impl IntoResponse for HttpError {
         let (status, message) = match self {
             Self::NotFound => (StatusCode::NOT_FOUND, "Not found.".to_string()),
             Self::Forbidden(why) => (StatusCode::FORBIDDEN, why.to_string()),
+            Self::BadRequest(why) => (StatusCode::BAD_REQUEST, why),
             Self::Internal(details) => {
                 tracing::error!("request failed: {details}");
                 (

@@ -46,6 +46,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/login", Access::Login),
     ("POST", "/logout", Access::Login),
     ("GET", "/", Access::User),
+    ("GET", "/cameras", Access::User),
+    ("POST", "/photos/bulk", Access::User),
     ("GET", "/photos/{id}", Access::User),
     ("GET", "/photos/{id}/original", Access::User),
     ("GET", "/photos/{id}/live", Access::User),
@@ -114,6 +116,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/", get(gallery::home))
+        .route("/cameras", get(gallery::cameras))
+        .route("/photos/bulk", post(gallery::bulk))
         .route("/photos/{id}", get(photos::page))
         .route("/photos/{id}/original", get(photos::original))
         .route("/photos/{id}/live", get(photos::live))

@@ -43,6 +43,26 @@ pub struct Filter {
     pub located: Option<bool>,
     /// File name contains this (case-insensitive).
     pub name: Option<String>,
+    /// Screenshots only (see [`is_screenshot`]).
+    pub screenshots: bool,
+}
+
+/// A screen capture rather than a photo: no camera named, and a screenshot's file name (iOS,
+/// Android, macOS, Windows in a few languages) or a PNG without a location, which is how
+/// phones save them.
+pub fn is_screenshot(a: &Asset) -> bool {
+    const NAMES: [&str; 5] = [
+        "screenshot",
+        "screen shot",
+        "bildschirmfoto",
+        "capture d",
+        "schermafbeelding",
+    ];
+    if a.kind != AssetKind::Photo || a.make.is_some() || a.model.is_some() {
+        return false;
+    }
+    let name = a.original.name.to_lowercase();
+    NAMES.iter().any(|n| name.contains(n)) || (a.format == "png" && a.gps.is_none())
 }
 
 impl Filter {
@@ -66,6 +86,7 @@ impl Filter {
             && contains(a.model.as_deref().or(a.make.as_deref()), &self.camera)
             && contains(Some(a.original.name.as_str()), &self.name)
             && self.located.is_none_or(|l| a.gps.is_some() == l)
+            && (!self.screenshots || is_screenshot(a))
             && self
                 .source
                 .is_none_or(|s| a.origins.iter().any(|o| source_of(o) == s))

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::actions::{
+    InputSource as _, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+    TouchActions,
+};
 use fantoccini::key::Key;
 use fantoccini::{Locator, elements::Element};
 use serde_json::{Value, json};
@@ -30,14 +33,44 @@ pub fn prepare(data: &Path) -> bool {
     );
     let incoming = tempfile::tempdir().unwrap();
     let video = make_video(incoming.path());
+    let older = incoming.path().join("older");
+    make_older_photos(&older);
     let mut import = shoebox(&["import"]);
     import.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media"));
+    import.arg(&older);
     if let Some(v) = &video {
         import.arg(v);
     }
     run(import, None);
     run(shoebox(&["thumbnails"]), None);
     video.is_some()
+}
+
+/// Generated photos, enough for three timeline pages, all older than the fixtures (ten on a
+/// day, a day every 30 days back from the last day of 2019; the file time is the capture
+/// time), so the fixtures stay on the first page and days have full rows.
+pub const OLDER_PHOTOS: u64 = 150;
+
+fn make_older_photos(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let newest = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_577_793_600); // 2019-12-31 12:00 UTC
+    for i in 0..OLDER_PHOTOS {
+        let path = dir.join(format!("older-{i:03}.png"));
+        // Alternating landscape and portrait, distinct colours.
+        let (w, h) = if i % 3 == 0 { (24, 32) } else { (32, 24) };
+        let shade = u8::try_from(i % 200).unwrap();
+        image::RgbImage::from_pixel(w, h, image::Rgb([shade, 120, 255 - shade]))
+            .save(&path)
+            .unwrap();
+        let taken =
+            newest - std::time::Duration::from_secs((i / 10) * 30 * 86_400 + (i % 10) * 600);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(taken)
+            .unwrap();
+    }
 }
 
 /// A two-second H.264 clip with sound, or `None` (with a note) without `ffmpeg`.
@@ -149,23 +182,90 @@ pub async fn photo_page(b: &Browser) -> u64 {
     id
 }
 
-/// A Live Photo's page plays its motion clip in place.
+/// A Live Photo's page plays its motion over the still while the pointer rests on it, and
+/// stops when it leaves; the LIVE badge does the same while pressed.
 pub async fn live_photo(b: &Browser) {
     open_first(b, "/search?kind=live").await;
-    let summary = b.client.find(Locator::Css("details.motion summary")).await;
-    let summary = b.found(summary, "the Live Photo's motion control").await;
-    summary.click().await.unwrap();
-    let video = b.client.find(Locator::Css("details.motion video")).await;
-    let video = b.found(video, "the motion clip's player").await;
-    let src = video.attr("src").await.unwrap().unwrap();
+    let still = b.css("figure.stage img").await;
+    let badge = b.wait_css("figure.stage button.live-badge").await;
+    let src = b
+        .css("figure.stage video.motion")
+        .await
+        .attr("src")
+        .await
+        .unwrap()
+        .unwrap();
     let (status, kind, len) = fetch(b, &src).await;
     assert_eq!(status, 200, "{src}");
     assert!(kind.starts_with("video/"), "{src} is {kind}");
     assert!(len > 0, "{src} is empty");
     println!("live motion {src}: {kind}, {len} bytes");
     b.shot("05-live-photo").await;
-    plays(b, "details.motion video").await;
+
+    let hover = MouseActions::new("mouse".to_string()).then(PointerAction::MoveToElement {
+        element: still.clone(),
+        duration: None,
+        x: 0.0,
+        y: 0.0,
+    });
+    b.client.perform_actions(hover).await.unwrap();
+    motion_plays(b, true).await;
     b.shot("06-live-motion").await;
+    let away = MouseActions::new("mouse".to_string()).then(PointerAction::MoveTo {
+        duration: None,
+        x: 1.0,
+        y: 1.0,
+    });
+    b.client.perform_actions(away).await.unwrap();
+    motion_plays(b, false).await;
+
+    // Press and hold the badge, as on a phone.
+    let press = MouseActions::new("mouse".to_string())
+        .then(PointerAction::MoveToElement {
+            element: badge,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(press).await.unwrap();
+    motion_plays(b, true).await;
+    let release = MouseActions::new("mouse".to_string()).then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    });
+    b.client.perform_actions(release).await.unwrap();
+    motion_plays(b, false).await;
+    b.client.release_actions().await.unwrap();
+}
+
+/// Waits until the Live Photo motion is shown and its clock moves (`true`), or is hidden and
+/// paused (`false`).
+async fn motion_plays(b: &Browser, playing: bool) {
+    let probe = "const s = document.querySelector('figure.stage'); const v = s.querySelector('video.motion');
+                 return {shown: s.classList.contains('playing'), paused: v.paused, time: v.currentTime,
+                         ready: v.readyState, error: v.error ? v.error.code : null};";
+    let what = if playing {
+        "the motion to play"
+    } else {
+        "the motion to stop"
+    };
+    let state = b
+        .until(what, || async {
+            let s = b.js(probe).await;
+            assert!(s["error"].is_null(), "motion clip error: {s}");
+            let ok = if playing {
+                s["shown"] == json!(true)
+                    && s["ready"].as_u64() >= Some(2)
+                    && s["time"].as_f64() > Some(0.0)
+            } else {
+                s["shown"] == json!(false) && s["paused"] == json!(true)
+            };
+            ok.then_some(s)
+        })
+        .await;
+    println!("live motion: {state}");
 }
 
 /// A video's page has a player that plays and seeks.
@@ -375,4 +475,211 @@ async fn plays(b: &Browser, selector: &str) {
     })
     .await;
     println!("{selector} on {} plays: {state}", b.here().await);
+}
+
+/// The timeline: rows fill the width, scrolling appends older pages until every photo is
+/// there once, the scrubber jumps to a month, and the square grid is remembered.
+pub async fn timeline(b: &Browser) {
+    b.goto("/").await;
+    let total = b
+        .js("return parseInt(document.querySelector('main p.muted').textContent, 10);")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(total > OLDER_PHOTOS, "{total} photos and videos");
+    assert_eq!(b.all("li.tile").await.len(), 60, "the first page");
+
+    // Justified rows: the tiles of the first row of each full day fill its width.
+    let rows = b
+        .js("const out = [];
+             document.querySelectorAll('ul.grid').forEach(ul => {
+               const tiles = [...ul.children]; if (tiles.length < 8) return;
+               const top = tiles[0].getBoundingClientRect().top;
+               const row = tiles.filter(t => Math.abs(t.getBoundingClientRect().top - top) < 1);
+               const right = Math.max(...row.map(t => t.getBoundingClientRect().right));
+               out.push([ul.getBoundingClientRect().right - right, row.length]);
+             });
+             return out;")
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert!(!rows.is_empty(), "a day with a full row");
+    for r in rows {
+        assert!(
+            r[0].as_f64().unwrap().abs() < 1.5,
+            "a full row ends at the edge: {r}"
+        );
+    }
+
+    // Scroll to the end: pages arrive as they come into view.
+    let seen = b
+        .until("every photo on the page", || async {
+            let v = b
+                .js("window.scrollTo(0, document.body.scrollHeight);
+                     return [document.querySelectorAll('li.tile').length, !!document.querySelector('a[data-more]')];")
+                .await;
+            (v[1] == json!(false) && v[0].as_u64() == Some(total)).then_some(v[0].clone())
+        })
+        .await;
+    let distinct = b
+        .js("return new Set([...document.querySelectorAll('li.tile a')].map(a => a.getAttribute('href'))).size;")
+        .await;
+    assert_eq!(distinct, seen, "no photo twice after infinite scroll");
+    let months = b
+        .js("return [...document.querySelectorAll('.timeline h2.month')].map(h => h.dataset.month);")
+        .await;
+    let months: Vec<&str> = months
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let mut unique = months.clone();
+    unique.dedup();
+    assert_eq!(
+        unique, months,
+        "a month continued across pages keeps one heading"
+    );
+    println!(
+        "infinite scroll: {seen} tiles under {} month headings",
+        months.len()
+    );
+    b.shot("17-timeline-end").await;
+
+    // Jump with the scrubber to the oldest month.
+    let oldest = b.all("nav.scrubber ol.months a").await.pop().unwrap();
+    let href = oldest.attr("href").await.unwrap().unwrap();
+    let month = href.rsplit('=').next().unwrap().to_string();
+    oldest.click().await.unwrap();
+    b.until("the jump", || async {
+        let url = b.client.current_url().await.ok()?;
+        (url.query() == Some(&format!("month={month}"))).then_some(())
+    })
+    .await;
+    let first = b
+        .css(".timeline h2.month")
+        .await
+        .attr("data-month")
+        .await
+        .unwrap();
+    assert_eq!(first.as_deref(), Some(month.as_str()));
+    let current = b
+        .css("nav.scrubber a[aria-current]")
+        .await
+        .attr("data-month")
+        .await
+        .unwrap();
+    assert_eq!(
+        current.as_deref(),
+        Some(month.as_str()),
+        "the scrubber marks the month shown"
+    );
+    b.shot("18-jumped-to-month").await;
+
+    // The square grid, remembered across pages.
+    b.goto("/").await;
+    b.button("Square grid").await.click().await.unwrap();
+    let square = "const r = document.querySelector('li.tile a').getBoundingClientRect();
+                  return Math.abs(r.width - r.height) < 1.5;";
+    assert_eq!(b.js(square).await, json!(true));
+    b.goto("/").await;
+    assert_eq!(b.js(square).await, json!(true), "remembered");
+    b.shot("19-square-grid").await;
+    b.button("Justified rows").await.click().await.unwrap();
+    assert_eq!(b.js(square).await, json!(false));
+}
+
+/// Selecting two photos on the timeline and adding them to the album at once.
+pub async fn select_into_album(b: &Browser) {
+    b.goto("/").await;
+    b.css("[data-select-on]").await.click().await.unwrap();
+    let url = b.client.current_url().await.unwrap();
+    assert_eq!(
+        (url.path(), url.query()),
+        ("/", None),
+        "selection mode needs no reload"
+    );
+    assert!(b.exists("form.selection.selecting").await);
+    let tiles = b.all("li.tile a").await;
+    let mut picked = Vec::new();
+    for t in tiles.iter().skip(1).take(2) {
+        picked.push(t.attr("href").await.unwrap().unwrap());
+        t.click().await.unwrap();
+    }
+    let counter = b.css("[data-selected]").await.text().await.unwrap();
+    assert_eq!(counter, "2 selected:");
+    b.shot("20-selected").await;
+    b.button("Add to album").await.click().await.unwrap();
+    b.wait_path("/").await;
+    b.goto("/albums").await;
+    let link = b
+        .client
+        .find(Locator::XPath(&format!(
+            "//ul[contains(@class,'folders')]//a[contains(., '{ALBUM}')]"
+        )))
+        .await;
+    b.found(link, "the album").await.click().await.unwrap();
+    for href in &picked {
+        let id = photo_id(href);
+        b.wait_css(&tile(id)).await;
+    }
+    b.shot("21-album-after-selection").await;
+}
+
+/// Swiping left on a photo goes to the older one, right comes back.
+pub async fn swipe(b: &Browser, id: u64) {
+    let page = format!("/photos/{id}");
+    b.goto(&page).await;
+    let older = b
+        .css("a[data-key=ArrowRight]")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let stage = b.css("figure.stage").await;
+    let swipe = |dx: f64| {
+        TouchActions::new("finger".to_string())
+            .then(PointerAction::MoveToElement {
+                element: stage.clone(),
+                duration: None,
+                x: 0.0,
+                y: 0.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::MoveBy {
+                duration: Some(std::time::Duration::from_millis(150)),
+                x: dx,
+                y: 0.0,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            })
+    };
+    b.client.perform_actions(swipe(-160.0)).await.unwrap();
+    b.wait_path(&older).await;
+    println!("swipe left: {page} -> {older}");
+    let stage = b.css("figure.stage").await;
+    let back = TouchActions::new("finger".to_string())
+        .then(PointerAction::MoveToElement {
+            element: stage,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(std::time::Duration::from_millis(150)),
+            x: 160.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    b.client.perform_actions(back).await.unwrap();
+    b.wait_path(&page).await;
+    b.client.release_actions().await.unwrap();
 }

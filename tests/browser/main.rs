@@ -6,15 +6,22 @@
 //!   signing out and in, importing a folder from the browser and watching its progress bar fill
 //!   over Server-Sent Events, then the photos page.
 //! - `gallery`: a library prepared on the command line (setup, import, thumbnails), then the
-//!   gallery: thumbnails, the photo page and its arrow keys, a Live Photo's motion, a video,
-//!   favorites, albums, the trash and restoring from it.
+//!   gallery: thumbnails, the timeline (justified rows, infinite scroll, the month scrubber,
+//!   the square grid), the photo page with its arrow keys and swipes, a Live Photo's motion
+//!   on hover and press, a video, favorites, albums (from the photo page and from a selection
+//!   in the grid), the trash and restoring from it.
 //!
 //! Needs `chromium` and `chromedriver` on the `PATH` (Debian: `chromium chromium-driver`). Without
 //! them the tests say so and pass, unless `SHOEBOX_REQUIRE_BROWSER=1` (CI) makes them fail.
 
 // A test and its helpers: a failed step stops the test with its message, which is what
 // unwrap, expect and panic are for.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::duration_suboptimal_units
+)]
 
 mod gallery;
 mod new_box;
@@ -69,13 +76,16 @@ async fn the_gallery_in_a_real_browser() {
     let b = &rig.browser;
     gallery::sign_in(b).await;
     gallery::thumbnails(b).await;
+    gallery::timeline(b).await;
     let id = gallery::photo_page(b).await;
+    gallery::swipe(b, id).await;
     gallery::live_photo(b).await;
     if has_video {
         gallery::video(b).await;
     }
     gallery::favorite(b, id).await;
     gallery::album(b, id).await;
+    gallery::select_into_album(b).await;
     gallery::trash_and_restore(b, id).await;
     rig.finish().await;
     println!("gallery test took {:.1} s", started.elapsed().as_secs_f64());

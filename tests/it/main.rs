@@ -2,7 +2,8 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::items_after_statements
+    clippy::items_after_statements,
+    clippy::duration_suboptimal_units
 )] // test helpers may panic: a panic is a failed test
 
 mod cli;
@@ -11,4 +12,5 @@ mod harness;
 mod photos;
 mod serve;
 mod thumbs;
+mod timeline;
 mod web;

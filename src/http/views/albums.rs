@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::components::{card, csrf};
-use super::gallery::grid;
+use super::gallery::{Selection, grid, selectable};
 use crate::library::{Album, Asset};
 
 /// The albums page.
@@ -26,11 +26,11 @@ pub fn list(token: &str, albums: &[(Album, u64)]) -> Markup {
 }
 
 /// One album.
-pub fn album(token: &str, album: &Album, assets: &[Asset]) -> Markup {
+pub fn album(token: &str, album: &Album, assets: &[Asset], selection: &Selection<'_>) -> Markup {
     html! {
         h1 { (album.name) }
         p.muted { (super::components::count(assets.len() as u64, "photo or video", "photos and videos")) "." }
-        (grid(assets))
+        (selectable(selection, &grid(assets, true)))
         (card("Edit album", None, &html! {
             form.inline-form method="post" action=(format!("/albums/{}/rename", album.id)) {
                 (csrf(token))
@@ -87,7 +87,7 @@ fn value<'a>(f: &'a SearchForm<'_>, name: &str) -> &'a str {
 }
 
 /// The search page: the form, then the results.
-pub fn search(f: &SearchForm<'_>, results: &Markup) -> Markup {
+pub fn search(title: &str, f: &SearchForm<'_>, results: &Markup) -> Markup {
     let select = |name: &str, label: &str, options: &[(String, String)]| {
         let current = value(f, name);
         html! {
@@ -125,7 +125,7 @@ pub fn search(f: &SearchForm<'_>, results: &Markup) -> Markup {
         .map(|(y, n)| (y.to_string(), format!("{y} ({n})")))
         .collect();
     html! {
-        h1 { "Search" }
+        h1 { (title) }
         form.search method="get" action="/search" {
             div.field { label for="s-q" { "File name contains" } input #s-q name="q" type="search" value=(value(f, "q")); }
             (select("kind", "Kind", &kinds))
@@ -136,6 +136,7 @@ pub fn search(f: &SearchForm<'_>, results: &Markup) -> Markup {
             (select("source", "Source", &sources))
             (select("located", "Location", &located))
             div.field.check { input #s-fav name="fav" type="checkbox" value="1" checked[value(f, "fav") == "1"]; label for="s-fav" { "Favorites only" } }
+            div.field.check { input #s-shots name="screenshots" type="checkbox" value="1" checked[value(f, "screenshots") == "1"]; label for="s-shots" { "Screenshots only" } }
             button.primary type="submit" { "Search" }
         }
         (results)

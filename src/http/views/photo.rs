@@ -16,7 +16,7 @@ pub fn page(token: &str, a: &Asset, prev: Option<u64>, next: Option<u64>, admin:
             @if let Some(n) = next { a rel="next" href=(format!("/photos/{n}")) data-key="ArrowRight" { "Older ›" } }
         }
         div.photo {
-            figure.stage {
+            figure.stage data-live=[a.live_video.as_ref().map(|_| format!("/photos/{}/live", a.id))] {
                 @if a.kind == AssetKind::Video {
                     video controls preload="metadata" src=(original) {}
                 } @else {
@@ -81,7 +81,7 @@ fn facts(a: &Asset) -> Markup {
         dl.facts {
             dt { "Taken" } dd { (taken) (offset.unwrap_or_default()) }
             @if let (Some(w), Some(h)) = (a.width, a.height) { dt { "Size" } dd { (w) " × " (h) } }
-            dt { "File" } dd { (a.format.to_uppercase()) ", " (bytes(a.size())) }
+            dt { "File" } dd { (format_label(a)) ", " (bytes(a.size())) }
             @if let Some(d) = a.duration_ms { dt { "Length" } dd { (format!("{}:{:02}", d / 60_000, (d / 1000) % 60)) } }
             @if a.make.is_some() || a.model.is_some() {
                 dt { "Camera" } dd { (a.make.as_deref().unwrap_or("")) " " (a.model.as_deref().unwrap_or("")) }
@@ -94,6 +94,20 @@ fn facts(a: &Asset) -> Markup {
                 dt { "Trashed" } dd { (chrono::DateTime::from_timestamp(at, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()) }
             }
         }
+    }
+}
+
+/// The format as people call it: a `.heif` file is the same container as HEIC but is named so.
+fn format_label(a: &Asset) -> String {
+    let ext = a
+        .original
+        .name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase());
+    match (a.format.as_str(), ext.as_deref()) {
+        ("heic", Some("heif" | "hif")) => "HEIF".to_string(),
+        ("jpg", _) => "JPEG".to_string(),
+        (f, _) => f.to_uppercase(),
     }
 }
 
