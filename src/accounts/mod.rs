@@ -11,6 +11,7 @@ mod db;
 mod error;
 mod options;
 mod password;
+mod scope;
 mod sessions;
 mod strength;
 mod throttle;
@@ -64,6 +65,8 @@ pub struct Session {
     pub csrf: String,
     /// Expiry, unix seconds; moves forward as the session is used.
     pub expires: i64,
+    /// A member an administrator restricted to their own uploads.
+    pub own_uploads_only: bool,
 }
 
 /// The accounts facade.
@@ -97,13 +100,17 @@ impl Accounts {
 
     fn init_tables(&self) -> Result<()> {
         let read = self.db.begin_read()?;
-        if read.open_table(db::USERS).is_ok() && read.open_table(db::SESSIONS).is_ok() {
+        if read.open_table(db::USERS).is_ok()
+            && read.open_table(db::SESSIONS).is_ok()
+            && read.open_table(scope::OWN_UPLOADS_ONLY).is_ok()
+        {
             return Ok(());
         }
         drop(read);
         let txn = self.db.begin_write()?;
         txn.open_table(db::USERS)?;
         txn.open_table(db::SESSIONS)?;
+        txn.open_table(scope::OWN_UPLOADS_ONLY)?;
         txn.commit()?;
         Ok(())
     }

@@ -93,13 +93,14 @@ impl Accounts {
             return Ok(None);
         }
         let key = token_key(token);
-        let (record, user) = {
+        let (record, user, restricted) = {
             let txn = self.db.begin_read()?;
             let Some(record) = db::get_session(&txn.open_table(db::SESSIONS)?, &key)? else {
                 return Ok(None);
             };
             let user = db::get_user(&txn.open_table(db::USERS)?, &record.user)?;
-            (record, user)
+            let restricted = super::scope::is_restricted(&txn, &record.user)?;
+            (record, user, restricted)
         };
         let Some(user) = user.filter(|_| record.expires > now.unix) else {
             self.drop_session(&key)?;
@@ -117,7 +118,9 @@ impl Accounts {
             };
             record.expires = renewed.expires;
         }
-        Ok(Some(to_session(token.to_owned(), record)))
+        let mut session = to_session(token.to_owned(), record);
+        session.own_uploads_only = restricted && session.role != Role::Admin;
+        Ok(Some(session))
     }
 
     /// Moves a session's expiry; `None` when it was deleted meanwhile (a logout race).
@@ -186,6 +189,7 @@ fn to_session(token: String, record: SessionRecord) -> Session {
         role: record.role,
         csrf: record.csrf,
         expires: record.expires,
+        own_uploads_only: false,
     }
 }
 

@@ -71,6 +71,8 @@ impl Accounts {
                 return Err(Error::CannotRemoveOwner);
             }
             users.remove(name.as_str())?;
+            txn.open_table(super::scope::OWN_UPLOADS_ONLY)?
+                .remove(name.as_str())?;
             db::end_sessions(&mut txn.open_table(db::SESSIONS)?, &name, None)?
         };
         txn.commit()?;
@@ -169,7 +171,7 @@ impl Accounts {
     }
 }
 
-fn no_such(name: &str) -> Error {
+pub(super) fn no_such(name: &str) -> Error {
     Error::NoSuchUser {
         name: name.to_owned(),
     }

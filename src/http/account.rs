@@ -198,11 +198,21 @@ async fn users_page(
 ) -> Result<Response, HttpError> {
     let list = {
         let st = st.clone();
-        blocking(move || st.accounts.users()).await?
+        blocking(move || {
+            st.accounts
+                .users()?
+                .into_iter()
+                .map(|u| {
+                    let only = st.accounts.own_uploads_only(&u.name)?;
+                    Ok((u, only))
+                })
+                .collect::<Result<Vec<_>, crate::accounts::Error>>()
+        })
+        .await?
     };
     let people: Vec<views::Person<'_>> = list
         .iter()
-        .map(|u| views::Person {
+        .map(|(u, only)| views::Person {
             name: &u.name,
             role: if u.role == Role::Admin {
                 "administrator"
@@ -210,6 +220,7 @@ async fn users_page(
                 "member"
             },
             owner: u.owner,
+            own_uploads_only: (u.role != Role::Admin).then_some(*only),
         })
         .collect();
     let body = views::users(&v.csrf, &people, v.name());
@@ -273,6 +284,31 @@ pub async fn remove_user(
         Ok(()) => Flash::Ok(format!(
             "{name} was removed; their photos stay in the library."
         )),
+        Err(e) => Flash::Problem(say(&e)),
+    };
+    users_page(&st, &v, Some(flash)).await
+}
+
+/// The view-scope form.
+#[derive(Deserialize)]
+pub struct ScopeForm {
+    own_uploads_only: String,
+}
+
+/// `POST /users/{name}/scope` (administrators): whole library, or only their own uploads.
+pub async fn set_scope(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Path(name): Path<String>,
+    Form(f): Form<ScopeForm>,
+) -> Result<Response, HttpError> {
+    let on = f.own_uploads_only == "1";
+    let (st2, n) = (st.clone(), name.clone());
+    let result =
+        blocking(move || Ok::<_, HttpError>(st2.accounts.set_own_uploads_only(&n, on))).await?;
+    let flash = match result {
+        Ok(()) if on => Flash::Ok(format!("{name} now sees only the photos they uploaded.")),
+        Ok(()) => Flash::Ok(format!("{name} now sees the whole family library.")),
         Err(e) => Flash::Problem(say(&e)),
     };
     users_page(&st, &v, Some(flash)).await

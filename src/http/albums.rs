@@ -67,10 +67,11 @@ pub async fn album(
     Query(q): Query<AlbumQuery>,
 ) -> Result<Response, HttpError> {
     let st2 = st.clone();
-    let ((album, assets), albums) = blocking(move || {
+    let ((album, mut assets), albums) = blocking(move || {
         Ok::<_, crate::library::Error>((st2.library.album(id)?, st2.library.albums()?))
     })
     .await?;
+    assets.retain(|a| v.may_see(a));
     let back = format!("/albums/{id}");
     let selection = super::views::gallery::Selection {
         csrf: &v.csrf,
@@ -114,9 +115,11 @@ pub struct Membership {
 /// `POST /photos/{id}/albums`.
 pub async fn set_member(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     Form(f): Form<Membership>,
 ) -> Result<Response, HttpError> {
+    super::photos::load(&st, &v, id).await?;
     blocking(move || {
         st.library
             .set_in_album(f.album, AssetId(id), f.member == "1")
@@ -175,6 +178,7 @@ impl SearchQuery {
             },
             name: some(self.q.as_ref()),
             screenshots: self.screenshots.as_deref() == Some("1"),
+            uploader: None,
         }
     }
 
@@ -204,7 +208,10 @@ pub async fn search(
     Extension(v): Extension<Viewer>,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, HttpError> {
-    let filter = q.filter();
+    let filter = Filter {
+        uploader: v.only_uploads_of().map(str::to_string),
+        ..q.filter()
+    };
     let cursor = q.before.as_deref().and_then(super::gallery::parse_cursor);
     let st2 = st.clone();
     let (page, facets) = blocking(move || {

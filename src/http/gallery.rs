@@ -12,7 +12,7 @@ use super::guard::Viewer;
 use super::page::{Frame, render};
 use super::state::AppState;
 use super::views::gallery::{self, Selection};
-use crate::library::{AssetId, Cursor, Page};
+use crate::library::{AssetId, Cursor, Filter, Page};
 
 /// Photos per timeline page.
 const PAGE: usize = 60;
@@ -58,8 +58,17 @@ pub async fn home(
     let month = q.month.as_deref().and_then(parse_month);
     let fragment = flag(q.fragment.as_ref());
     let st2 = st.clone();
-    let page = blocking(move || match month {
-        Some((y, m)) if cursor.is_none() => st2.library.timeline_from_month(y, m, PAGE),
+    let own = v.only_uploads_of().map(str::to_string);
+    let restricted = own.is_some();
+    let page = blocking(move || match (month, own) {
+        (_, Some(user)) => {
+            let only = Filter {
+                uploader: Some(user),
+                ..Filter::default()
+            };
+            st2.library.search(&only, cursor, PAGE)
+        }
+        (Some((y, m)), None) if cursor.is_none() => st2.library.timeline_from_month(y, m, PAGE),
         _ => st2.library.timeline(cursor, PAGE),
     })
     .await?;
@@ -81,7 +90,12 @@ pub async fn home(
         ))
     })
     .await?;
-    let visible = counts.assets.saturating_sub(counts.trashed);
+    // A restricted member's view has no library-wide figures.
+    let (visible, months) = if restricted {
+        (None, Vec::new())
+    } else {
+        (Some(counts.assets.saturating_sub(counts.trashed)), months)
+    };
     let selection = Selection {
         csrf: &v.csrf,
         albums: &albums,
@@ -181,12 +195,19 @@ fn bad(why: &str) -> HttpError {
 }
 
 /// `POST /photos/bulk`: acts on the selected photos, then returns to the page they were on.
-pub async fn bulk(State(st): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+pub async fn bulk(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    body: Bytes,
+) -> Result<Response, HttpError> {
     let form = parse_bulk(&body)?;
     let back = form.back.clone();
     blocking(move || {
         let lib = &st.library;
         for id in &form.ids {
+            if !lib.asset(*id)?.is_some_and(|a| v.may_see(&a)) {
+                continue;
+            }
             match form.action {
                 Action::AddToAlbum(a) => lib.set_in_album(a, *id, true)?,
                 Action::RemoveFromAlbum(a) => lib.set_in_album(a, *id, false)?,

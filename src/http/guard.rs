@@ -43,6 +43,20 @@ impl Viewer {
     pub fn name(&self) -> &str {
         self.session.as_ref().map_or("", |s| s.user.as_str())
     }
+
+    /// `Some(name)` for a member who sees only their own uploads.
+    pub fn only_uploads_of(&self) -> Option<&str> {
+        self.session
+            .as_ref()
+            .filter(|s| s.own_uploads_only)
+            .map(|s| s.user.as_str())
+    }
+
+    /// Whether this viewer may see `asset`.
+    pub fn may_see(&self, asset: &crate::library::Asset) -> bool {
+        self.only_uploads_of()
+            .is_none_or(|u| crate::library::uploaded_by(asset, u))
+    }
 }
 
 /// Reads one cookie.

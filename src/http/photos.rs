@@ -16,10 +16,13 @@ use super::views::layout::Flash;
 use super::views::photo;
 use crate::library::{Asset, AssetId, Part, State as AssetState};
 
-pub(super) async fn load(st: &AppState, id: u64) -> Result<Asset, HttpError> {
+/// The asset `id` if this viewer may see it (a member restricted to their own uploads gets
+/// "not found" for anything else, as if it did not exist).
+pub(super) async fn load(st: &AppState, v: &Viewer, id: u64) -> Result<Asset, HttpError> {
     let st = st.clone();
     blocking(move || st.library.asset(AssetId(id)))
         .await?
+        .filter(|a| v.may_see(a))
         .ok_or(HttpError::NotFound)
 }
 
@@ -29,13 +32,25 @@ pub async fn page(
     Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
 ) -> Result<Response, HttpError> {
-    let asset = load(&st, id).await?;
+    let asset = load(&st, &v, id).await?;
     let st2 = st.clone();
+    let v2 = v.clone();
     let (newer, older, albums, member_of) = blocking(move || {
         let (newer, older) = st2.library.neighbours(AssetId(id))?;
+        // A restricted member's neighbours are links only where they may follow them.
+        let visible = |n: Option<AssetId>| -> Result<Option<AssetId>, crate::library::Error> {
+            Ok(match n {
+                Some(n) if v2.only_uploads_of().is_some() => st2
+                    .library
+                    .asset(n)?
+                    .filter(|a| v2.may_see(a))
+                    .map(|a| a.id),
+                other => other,
+            })
+        };
         Ok::<_, crate::library::Error>((
-            newer,
-            older,
+            visible(newer)?,
+            visible(older)?,
             st2.library.albums()?,
             st2.library.albums_of(AssetId(id))?,
         ))
@@ -61,21 +76,23 @@ pub struct Download {
 /// `GET /photos/{id}/original`.
 pub async fn original(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     Query(q): Query<Download>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let asset = load(&st, id).await?;
+    let asset = load(&st, &v, id).await?;
     serve_part(&st, &asset.original, &headers, q.download.is_some()).await
 }
 
 /// `GET /photos/{id}/live`: the motion clip of a Live Photo.
 pub async fn live(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let asset = load(&st, id).await?;
+    let asset = load(&st, &v, id).await?;
     let part = asset.live_video.clone().ok_or(HttpError::NotFound)?;
     serve_part(&st, &part, &headers, false).await
 }
@@ -223,9 +240,11 @@ pub struct Favorite {
 /// `POST /photos/{id}/favorite`.
 pub async fn favorite(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     Form(f): Form<Favorite>,
 ) -> Result<Response, HttpError> {
+    load(&st, &v, id).await?;
     blocking(move || st.library.set_favorite(AssetId(id), f.on == "1")).await?;
     Ok(Redirect::to(&format!("/photos/{id}")).into_response())
 }
@@ -236,6 +255,7 @@ pub async fn trash(
     Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
 ) -> Result<Response, HttpError> {
+    load(&st, &v, id).await?;
     blocking(move || st.library.trash_asset(AssetId(id), false)).await?;
     tracing::info!(by = %v.name(), asset = id, "moved to trash");
     Ok(Redirect::to("/").into_response())
@@ -279,6 +299,7 @@ async fn show_trash(
     .await?;
     let rows: Vec<(Asset, Option<String>)> = assets
         .into_iter()
+        .filter(|a| v.may_see(a))
         .map(|a| {
             let purge = match (a.state, retention) {
                 (AssetState::Trashed { at, .. }, Some(days)) => {

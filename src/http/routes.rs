@@ -74,6 +74,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users", Access::Admin),
     ("POST", "/users/{name}/remove", Access::Admin),
     ("POST", "/users/{name}/password", Access::Admin),
+    ("POST", "/users/{name}/scope", Access::Admin),
     ("GET", "/settings", Access::Admin),
     ("POST", "/settings", Access::Admin),
     ("GET", "/import", Access::Admin),
@@ -142,6 +143,7 @@ pub fn router() -> Router<AppState> {
         .route("/users", get(account::users).post(account::add_user))
         .route("/users/{name}/remove", post(account::remove_user))
         .route("/users/{name}/password", post(account::reset_password))
+        .route("/users/{name}/scope", post(account::set_scope))
         .route("/settings", get(settings::page).post(settings::save))
         .route("/import", get(import::page).post(import::start))
 }

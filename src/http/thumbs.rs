@@ -1,11 +1,13 @@
 //! Thumbnails and previews over HTTP: the derived images, or a "waiting" placeholder that is
 //! not cached until the thumbnail job made them.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::error::HttpError;
+use super::guard::Viewer;
 use super::photos::load;
 use super::state::AppState;
 use crate::media::{Size, placeholder};
@@ -13,30 +15,33 @@ use crate::media::{Size, placeholder};
 /// `GET /photos/{id}/thumb`: the grid image.
 pub async fn thumb(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    derived(&st, id, Size::Grid, &headers).await
+    derived(&st, &v, id, Size::Grid, &headers).await
 }
 
 /// `GET /photos/{id}/preview`: the large image of the photo page.
 pub async fn preview(
     State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
     Path(id): Path<u64>,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    derived(&st, id, Size::Preview, &headers).await
+    derived(&st, &v, id, Size::Preview, &headers).await
 }
 
 /// Serves a derived image; until the thumbnail job made it, a "waiting" placeholder that is
 /// not cached.
 async fn derived(
     st: &AppState,
+    v: &Viewer,
     id: u64,
     size: Size,
     headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
-    let asset = load(st, id).await?;
+    let asset = load(st, v, id).await?;
     let etag = format!(
         "\"{}-{}\"",
         asset.original.blob.to_hex().get(..16).unwrap_or_default(),

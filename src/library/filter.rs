@@ -45,6 +45,8 @@ pub struct Filter {
     pub name: Option<String>,
     /// Screenshots only (see [`is_screenshot`]).
     pub screenshots: bool,
+    /// Only what this shoebox user uploaded (a member restricted to their own uploads).
+    pub uploader: Option<String>,
 }
 
 /// A screen capture rather than a photo: no camera named, and a screenshot's file name (iOS,
@@ -87,10 +89,18 @@ impl Filter {
             && contains(Some(a.original.name.as_str()), &self.name)
             && self.located.is_none_or(|l| a.gps.is_some() == l)
             && (!self.screenshots || is_screenshot(a))
+            && self.uploader.as_deref().is_none_or(|u| uploaded_by(a, u))
             && self
                 .source
                 .is_none_or(|s| a.origins.iter().any(|o| source_of(o) == s))
     }
+}
+
+/// Whether `user` uploaded `a` (over WebDAV from their phone).
+pub fn uploaded_by(a: &Asset, user: &str) -> bool {
+    a.origins
+        .iter()
+        .any(|o| matches!(o, Origin::Dav { user: u, .. } if u == user))
 }
 
 fn source_of(o: &Origin) -> SourceKind {

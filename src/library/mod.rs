@@ -32,7 +32,7 @@ pub use check::LibraryCheck;
 pub use db::Stamp;
 pub use error::{Error, Result};
 pub use export::ExportReport;
-pub use filter::{Facets, Filter, SourceKind, is_screenshot};
+pub use filter::{Facets, Filter, SourceKind, is_screenshot, uploaded_by};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use query::{Counts, Cursor, Page};
 pub use tally::Month;

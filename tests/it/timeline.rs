@@ -248,3 +248,126 @@ async fn cameras_and_screenshots_are_smart_views() {
     );
     assert!(!shots.body.contains("canon.jpg"));
 }
+
+/// A photo as the WebDAV source hands it to ingest: uploaded by `user` from their phone.
+fn phone_upload(
+    lib: &shoebox::library::Library,
+    dir: &std::path::Path,
+    user: &str,
+) -> shoebox::library::AssetId {
+    let upload = dir.join("IMG_0001.png");
+    image::RgbImage::from_pixel(5, 5, image::Rgb([1, 2, 3]))
+        .save(&upload)
+        .unwrap();
+    let ingested = lib
+        .ingest(&shoebox::library::Incoming {
+            file: &upload,
+            origin: shoebox::library::Origin::Dav {
+                user: user.into(),
+                path: "/Camera/IMG_0001.png".into(),
+            },
+            name: "IMG_0001.png".into(),
+            stamp: None,
+            file_time: Some(1_500_000_000),
+        })
+        .unwrap();
+    let shoebox::library::Ingested::New(id) = ingested else {
+        unreachable!("a new asset, got {ingested:?}")
+    };
+    id
+}
+
+#[tokio::test]
+async fn a_member_restricted_to_their_uploads_sees_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut owner = box_with_a_timeline(dir.path()).await;
+    let bobs = phone_upload(&owner.state().library, dir.path(), "bob");
+    let others = tiles(&owner.get("/").await.body);
+    let other = others[0];
+    owner.get("/users").await;
+    owner
+        .post(
+            "/users",
+            &[("name", "bob"), ("password", "another long passphrase")],
+        )
+        .await;
+    let people = owner.get("/users").await;
+    assert!(
+        people.body.contains("Sees the whole library."),
+        "members see everything by default"
+    );
+    let set = owner
+        .post("/users/bob/scope", &[("own_uploads_only", "1")])
+        .await;
+    assert!(
+        set.body
+            .contains("bob now sees only the photos they uploaded."),
+        "{}",
+        set.body
+    );
+
+    let mut bob = Client::new_shared(&owner);
+    bob.get("/login").await;
+    bob.post(
+        "/login",
+        &[
+            ("name", "bob"),
+            ("password", "another long passphrase"),
+            ("next", "/"),
+        ],
+    )
+    .await;
+    let home = bob.get("/").await;
+    assert_eq!(tiles(&home.body), vec![bobs.0], "only Bob's upload");
+    assert!(
+        !home.body.contains("Jump to a month"),
+        "no library-wide scrubber"
+    );
+    for path in [
+        format!("/photos/{other}"),
+        format!("/photos/{other}/thumb"),
+        format!("/photos/{other}/preview"),
+        format!("/photos/{other}/original"),
+    ] {
+        assert_eq!(bob.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        bob.get(&format!("/photos/{bobs}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        tiles(&bob.get("/search?kind=photo").await.body),
+        vec![bobs.0]
+    );
+    bob.get("/").await;
+    let other_s = other.to_string();
+    bob.post(
+        "/photos/bulk",
+        &[("id", other_s.as_str()), ("action", "trash")],
+    )
+    .await;
+    assert!(
+        tiles(&owner.get("/").await.body).contains(&other),
+        "a selection cannot reach others' photos"
+    );
+    bob.get(&format!("/photos/{bobs}")).await;
+    assert_eq!(
+        bob.post(&format!("/photos/{other}/trash"), &[])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    owner.get("/users").await;
+    owner
+        .post("/users/bob/scope", &[("own_uploads_only", "0")])
+        .await;
+    assert_eq!(tiles(&bob.get("/").await.body).len(), 60, "lifted at once");
+    // Administrators always see everything.
+    owner
+        .state()
+        .accounts
+        .set_own_uploads_only("ada", true)
+        .unwrap();
+    assert_eq!(tiles(&owner.get("/").await.body).len(), 60);
+}

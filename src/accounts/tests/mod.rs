@@ -249,3 +249,37 @@ fn the_facade_can_be_shared_across_threads() {
     shareable::<Error>();
     shareable::<LoginError>();
 }
+
+#[test]
+fn a_member_can_be_limited_to_their_uploads_and_it_ends_with_the_account() {
+    let (_dir, a) = with_owner();
+    assert!(
+        !a.own_uploads_only("ann").unwrap(),
+        "the whole library by default"
+    );
+    a.set_own_uploads_only("ANN", true).unwrap();
+    assert!(a.own_uploads_only("ann").unwrap());
+    let s = a.login("ann", PW, IpAddr::from([10, 0, 0, 1])).unwrap();
+    assert!(a.session(&s.token).unwrap().unwrap().own_uploads_only);
+    a.set_own_uploads_only("ann", false).unwrap();
+    assert!(
+        !a.session(&s.token).unwrap().unwrap().own_uploads_only,
+        "at once"
+    );
+    a.set_own_uploads_only("owner", true).unwrap();
+    assert!(
+        !a.own_uploads_only("owner").unwrap(),
+        "administrators see everything"
+    );
+    a.set_own_uploads_only("ann", true).unwrap();
+    a.remove_user("ann").unwrap();
+    a.add_user("ann", PW, Role::Member).unwrap();
+    assert!(
+        !a.own_uploads_only("ann").unwrap(),
+        "a new account starts unrestricted"
+    );
+    assert!(matches!(
+        a.set_own_uploads_only("nobody", true),
+        Err(Error::NoSuchUser { .. })
+    ));
+}

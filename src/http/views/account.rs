@@ -47,6 +47,8 @@ pub struct Person<'a> {
     pub role: &'a str,
     /// The owner cannot be removed.
     pub owner: bool,
+    /// A member who sees only their own uploads; `None` for administrators.
+    pub own_uploads_only: Option<bool>,
 }
 
 /// The people page (admins): list, add, reset password, remove.
@@ -60,7 +62,18 @@ pub fn users(token: &str, people: &[Person<'_>], me: &str) -> Markup {
                 @for p in people {
                     tr {
                         td { (p.name) @if p.owner { " " span.badge { "owner" } } @if p.name == me { " " span.badge { "you" } } }
-                        td { (p.role) }
+                        td {
+                            (p.role)
+                            @if let Some(only) = p.own_uploads_only {
+                                form.inline.scope method="post" action=(format!("/users/{}/scope", p.name)) {
+                                    (csrf(token))
+                                    input type="hidden" name="own_uploads_only" value=(if only { "0" } else { "1" });
+                                    br;
+                                    small { @if only { "Sees only their own uploads. " } @else { "Sees the whole library. " } }
+                                    button.link type="submit" { @if only { "Show the whole library" } @else { "Only their own uploads" } }
+                                }
+                            }
+                        }
                         td.actions {
                             @if !p.owner && p.name != me {
                                 details.inline {

@@ -29,14 +29,14 @@ pub struct Selection<'a> {
 pub fn home(
     assets: &[Asset],
     next: Option<&str>,
-    total: u64,
+    total: Option<u64>,
     months: &[Month],
     admin: bool,
     selection: &Selection<'_>,
 ) -> Markup {
     html! {
         h1 { "Photos" }
-        @if assets.is_empty() && months.is_empty() {
+        @if assets.is_empty() && months.is_empty() && total.is_some() {
             (empty(admin))
         } @else {
             nav.chips aria-label="Smart views" {
@@ -48,10 +48,14 @@ pub fn home(
                 a href="/albums" { "Albums" }
                 a href="/search" { "Search…" }
             }
-            p.muted { (super::components::count(total, "photo or video", "photos and videos")) "." }
+            @if let Some(total) = total {
+                p.muted { (super::components::count(total, "photo or video", "photos and videos")) "." }
+            } @else {
+                p.muted { "The photos you uploaded from your phone." }
+            }
             div.timeline-wrap {
                 (selectable(selection, &html! { (grid(assets, true)) (more(next, "Older")) }))
-                (scrubber(months))
+                @if !months.is_empty() { (scrubber(months)) }
             }
         }
     }
