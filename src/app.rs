@@ -141,27 +141,71 @@ async fn keep_thumbnails(state: AppState) {
     }
 }
 
-/// Hourly upkeep: expired sessions, and trash past the retention the settings name.
+/// What one round of upkeep did.
+#[derive(Debug, Default)]
+pub struct Upkeep {
+    /// Trashed assets purged (past the retention the settings name).
+    pub purged: u64,
+    /// Derived images deleted because no asset holds their original any more.
+    pub derived_removed: u64,
+    /// Store garbage collection, when it ran.
+    pub gc: Option<crate::store::GcReport>,
+}
+
+/// Purges trash past its retention, deletes the thumbnails of purged photos, and (when `gc`)
+/// frees their bytes in the store. The CLI's `gc` and the server's hourly sweep both run it.
+pub fn upkeep(services: &Services, gc: bool) -> anyhow::Result<Upkeep> {
+    let retention = services.settings.get()?.trash_retention_days;
+    let purged = services.library.purge_trash(retention, false)?;
+    let lib = &services.library;
+    // On a read error keep the file: a thumbnail too many is harmless, one too few is not.
+    let derived_removed = services
+        .derived
+        .sweep(|blob| lib.holds_blob(blob).unwrap_or(true))?;
+    let gc = if gc { Some(lib.gc()?) } else { None };
+    Ok(Upkeep {
+        purged,
+        derived_removed,
+        gc,
+    })
+}
+
+/// Hourly upkeep: expired sessions, trash past its retention with the purged photos'
+/// thumbnails, and once a day (or right after a purge) store garbage collection.
 async fn sweep(state: AppState) {
+    const GC_EVERY_HOURS: u32 = 24;
     let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
+    let mut hours = 0u32;
+    let mut purged_since_gc = false;
     loop {
         tick.tick().await;
+        hours = hours.wrapping_add(1);
         let st = state.clone();
-        let purged = tokio::task::spawn_blocking(move || {
-            let retention = st
-                .settings
-                .get()
-                .map_err(|e| e.to_string())?
-                .trash_retention_days;
-            st.library
-                .purge_trash(retention, false)
-                .map_err(|e| e.to_string())
-        })
-        .await;
-        match purged {
-            Ok(Ok(n)) if n > 0 => tracing::info!(assets = n, "expired trash purged"),
-            Ok(Err(e)) => tracing::warn!("trash purge: {e}"),
-            _ => {}
+        let gc = purged_since_gc || hours % GC_EVERY_HOURS == 0;
+        match tokio::task::spawn_blocking(move || upkeep(&st, gc)).await {
+            Ok(Ok(done)) => {
+                if done.purged > 0 || done.derived_removed > 0 {
+                    tracing::info!(
+                        assets = done.purged,
+                        thumbnails = done.derived_removed,
+                        "expired trash purged"
+                    );
+                }
+                if let Some(r) = &done.gc {
+                    tracing::info!(
+                        freed = r.blobs_freed,
+                        bytes = r.bytes_reclaimed,
+                        in_grace = r.blobs_in_grace,
+                        "store garbage collected"
+                    );
+                    // Freed files wait out the grace period: come back for them.
+                    purged_since_gc = r.blobs_in_grace > 0;
+                } else {
+                    purged_since_gc = done.purged > 0;
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("upkeep: {e:#}"),
+            Err(e) => tracing::warn!("upkeep task: {e}"),
         }
         let st = state.clone();
         match tokio::task::spawn_blocking(move || st.accounts.purge_expired()).await {

@@ -206,10 +206,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 ..Options::default()
             };
             let services = crate::app::services_with(&cli.data, options)?;
-            let retention = services.settings.get()?.trash_retention_days;
-            let purged = services.library.purge_trash(retention, false)?;
-            let report = services.library.gc()?;
-            println!("{}", render::gc(purged, &report));
+            let done = crate::app::upkeep(&services, true)?;
+            let report = done.gc.unwrap_or_default();
+            println!("{}", render::gc(done.purged, done.derived_removed, &report));
         }
         Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),

@@ -136,9 +136,9 @@ pub fn rebuild(r: &RebuildReport) -> String {
 }
 
 /// The GC report.
-pub fn gc(purged: u64, r: &GcReport) -> String {
+pub fn gc(purged: u64, thumbnails: u64, r: &GcReport) -> String {
     format!(
-        "gc: {purged} expired trash item(s) purged, {} files and {} chunks freed, {} packs rewritten, {} pack files deleted, {} reclaimed; {} file(s) wait out the grace period",
+        "gc: {purged} expired trash item(s) purged, {thumbnails} thumbnail file(s) deleted, {} files and {} chunks freed, {} packs rewritten, {} pack files deleted, {} reclaimed; {} file(s) wait out the grace period",
         r.blobs_freed,
         r.chunks_freed,
         r.packs_rewritten,

@@ -125,6 +125,12 @@ impl Library {
         Ok(self.store.reader(part.blob)?)
     }
 
+    /// Whether some asset holds this blob (its derived images are still needed).
+    pub fn holds_blob(&self, blob: crate::store::BlobId) -> Result<bool> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(db::BLOB_OWNERS)?.get(&blob.0)?.is_some())
+    }
+
     /// One asset.
     pub fn asset(&self, id: AssetId) -> Result<Option<Asset>> {
         let txn = self.db.begin_read()?;

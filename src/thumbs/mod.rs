@@ -79,6 +79,37 @@ impl Derived {
     }
 }
 
+impl Derived {
+    /// Deletes the derived files of blobs `keep` says no asset holds any more (purged from the
+    /// trash), and leftovers of interrupted writes. Returns how many files went.
+    pub fn sweep(&self, keep: impl Fn(BlobId) -> bool) -> std::io::Result<u64> {
+        let Ok(shards) = fs::read_dir(&self.dir) else {
+            return Ok(0); // nothing made yet
+        };
+        let mut removed = 0;
+        for shard in shards {
+            let shard = shard?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(&shard)? {
+                let path = file?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let blob = name.split('.').next().and_then(BlobId::from_hex);
+                let stale = match blob {
+                    Some(blob) => name.ends_with(".part") || !keep(blob),
+                    None => false, // not ours: leave it alone
+                };
+                if stale {
+                    fs::remove_file(&path)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
 fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("part");
     let mut f = fs::File::create(&tmp)?;
@@ -112,5 +143,32 @@ mod tests {
         );
         d.store(blob, b"g2", b"p2", None).unwrap();
         assert_eq!(d.placeholder_reason(blob), None);
+    }
+
+    #[test]
+    fn sweep_removes_only_what_no_asset_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Derived::new(dir.path());
+        let (kept, gone) = (BlobId([1; 32]), BlobId([2; 32]));
+        d.store(kept, b"g", b"p", None).unwrap();
+        d.store(gone, b"g", b"p", Some("why")).unwrap();
+        let stray = d.path(kept, Size::Grid).with_extension("part");
+        fs::write(&stray, b"half").unwrap();
+        let foreign = dir.path().join("derived/01/notes.txt");
+        fs::write(&foreign, b"mine").unwrap();
+        assert_eq!(
+            d.sweep(|b| b == kept).unwrap(),
+            4,
+            "grid, preview, why, part"
+        );
+        assert!(d.has(kept));
+        assert!(!d.path(gone, Size::Grid).exists());
+        assert!(foreign.exists(), "files that are not ours stay");
+        assert_eq!(
+            Derived::new(&dir.path().join("none"))
+                .sweep(|_| true)
+                .unwrap(),
+            0
+        );
     }
 }

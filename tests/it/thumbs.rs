@@ -75,3 +75,61 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A photo purged from the trash loses its thumbnails and, after `gc`, its bytes; the rest keep
+/// theirs and the library stays clean.
+#[tokio::test]
+async fn purged_photos_lose_their_thumbnails_and_bytes_on_gc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("big.jpg"), jpeg(2_000_000, 41)).unwrap();
+    std::fs::copy(fixture("photo.jpg"), src.join("photo.jpg")).unwrap();
+    assert!(
+        shoebox(&data, &["import", src.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(shoebox(&data, &["thumbnails"]).status.success());
+    let thumbnails = || {
+        walk(&data.join("derived"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+            .count()
+    };
+    assert_eq!(thumbnails(), 4, "two sizes of two photos");
+    {
+        let services = shoebox::app::services(&data).unwrap();
+        let big = services
+            .library
+            .timeline(None, 10)
+            .unwrap()
+            .assets
+            .into_iter()
+            .find(|a| a.original.name == "big.jpg")
+            .unwrap();
+        services.library.trash_asset(big.id, false).unwrap();
+        services.library.purge_trash(None, true).unwrap();
+    }
+    let stored = || {
+        stdout(&shoebox(&data, &["stats"]))
+            .lines()
+            .find(|l| l.starts_with("stored on disk:"))
+            .unwrap()
+            .to_string()
+    };
+    assert!(stored().contains("MiB"), "before gc: {}", stored());
+    let out = shoebox(&data, &["gc", "--grace", "0"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("2 thumbnail file(s) deleted"), "{text}");
+    assert_eq!(thumbnails(), 2, "photo.jpg keeps both sizes");
+    assert!(
+        stored().contains("KiB"),
+        "the big file's bytes are gone: {}",
+        stored()
+    );
+    let check = shoebox(&data, &["check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+}
