@@ -181,7 +181,7 @@ async fn sweep(state: AppState) {
         tick.tick().await;
         hours = hours.wrapping_add(1);
         let st = state.clone();
-        let gc = purged_since_gc || hours % GC_EVERY_HOURS == 0;
+        let gc = purged_since_gc || hours.is_multiple_of(GC_EVERY_HOURS);
         match tokio::task::spawn_blocking(move || upkeep(&st, gc)).await {
             Ok(Ok(done)) => {
                 if done.purged > 0 || done.derived_removed > 0 {

@@ -97,7 +97,7 @@ impl Derived {
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 let blob = name.split('.').next().and_then(BlobId::from_hex);
                 let stale = match blob {
-                    Some(blob) => name.ends_with(".part") || !keep(blob),
+                    Some(blob) => path.extension().is_some_and(|e| e == "part") || !keep(blob),
                     None => false, // not ours: leave it alone
                 };
                 if stale {
