@@ -11,6 +11,7 @@ mod db;
 mod error;
 mod options;
 mod password;
+mod recent;
 mod scope;
 mod sessions;
 mod strength;
@@ -75,6 +76,7 @@ pub struct Accounts {
     hasher: Hasher,
     throttle: Mutex<Throttle>,
     options: Options,
+    recent: recent::Recent,
 }
 
 impl Accounts {
@@ -93,9 +95,17 @@ impl Accounts {
             hasher,
             throttle: Mutex::new(Throttle::new(options.throttle.clone())),
             options,
+            recent: recent::Recent::default(),
         };
         accounts.init_tables()?;
         Ok(accounts)
+    }
+
+    /// Commits a write and forgets the sessions cached before it.
+    fn commit(&self, txn: redb::WriteTransaction) -> Result<()> {
+        txn.commit()?;
+        self.recent.invalidate();
+        Ok(())
     }
 
     fn init_tables(&self) -> Result<()> {
@@ -111,7 +121,7 @@ impl Accounts {
         txn.open_table(db::USERS)?;
         txn.open_table(db::SESSIONS)?;
         txn.open_table(scope::OWN_UPLOADS_ONLY)?;
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(())
     }
 

@@ -37,7 +37,7 @@ impl Accounts {
                 table.remove(name.as_str())?;
             }
         }
-        txn.commit()?;
+        self.commit(txn)?;
         tracing::info!(user = %name, own_uploads_only = on, "view scope changed");
         Ok(())
     }

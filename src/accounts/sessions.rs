@@ -78,14 +78,35 @@ impl Accounts {
             purge(&mut sessions, now.unix)?;
             sessions.insert(&token_key(&token), db::encode(&record)?.as_slice())?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(to_session(token, record))
     }
 
     /// The live session of this token, or `None` when it is unknown, expired or its user is
     /// gone. A session with less than half its lifetime left is extended to a full one.
     pub fn session(&self, token: &str) -> Result<Option<Session>> {
-        self.session_at(token, Now::real())
+        let now = Now::real();
+        if token.len() != TOKEN_HEX {
+            return Ok(None);
+        }
+        let key = token_key(token);
+        if let Some(s) = self.recent.get(&key, now.unix) {
+            return Ok(Some(s));
+        }
+        let generation = self.recent.generation();
+        let found = self.session_at(token, now)?;
+        if let Some(s) = &found {
+            self.recent.remember(key, s, generation);
+        }
+        Ok(found)
+    }
+
+    /// The session of this token if it was looked up a moment ago: no database access, so
+    /// the web app can answer without leaving its async threads.
+    pub fn recent_session(&self, token: &str) -> Option<Session> {
+        (token.len() == TOKEN_HEX)
+            .then(|| self.recent.get(&token_key(token), Now::real().unix))
+            .flatten()
     }
 
     pub(super) fn session_at(&self, token: &str, now: Now) -> Result<Option<Session>> {
@@ -135,14 +156,14 @@ impl Accounts {
             sessions.insert(key, db::encode(&record)?.as_slice())?;
             record
         };
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(Some(renewed))
     }
 
     fn drop_session(&self, key: &[u8; 32]) -> Result<()> {
         let txn = self.db.begin_write()?;
         txn.open_table(db::SESSIONS)?.remove(key)?;
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(())
     }
 
@@ -159,7 +180,7 @@ impl Accounts {
     pub(super) fn purge_expired_at(&self, now: Now) -> Result<u64> {
         let txn = self.db.begin_write()?;
         let purged = purge(&mut txn.open_table(db::SESSIONS)?, now.unix)?;
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(purged)
     }
 }

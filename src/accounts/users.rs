@@ -54,7 +54,7 @@ impl Accounts {
             }
             users.insert(name.as_str(), db::encode(&record)?.as_slice())?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         tracing::info!(user = %name, ?role, owner, "user created");
         Ok(to_user(&name, &record))
     }
@@ -75,7 +75,7 @@ impl Accounts {
                 .remove(name.as_str())?;
             db::end_sessions(&mut txn.open_table(db::SESSIONS)?, &name, None)?
         };
-        txn.commit()?;
+        self.commit(txn)?;
         tracing::info!(user = %name, sessions = ended, "user removed");
         Ok(())
     }
@@ -94,7 +94,7 @@ impl Accounts {
             record.role = role;
             users.insert(name.as_str(), db::encode(&record)?.as_slice())?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         tracing::info!(user = %name, ?role, "role changed");
         Ok(())
     }
@@ -166,7 +166,7 @@ impl Accounts {
             users.insert(name, db::encode(&record)?.as_slice())?;
             db::end_sessions(&mut txn.open_table(db::SESSIONS)?, name, keep)?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(())
     }
 }

@@ -93,17 +93,27 @@ pub async fn guard(State(st): State<AppState>, mut req: Request, next: Next) -> 
     }
     let token = cookie(req.headers(), SESSION_COOKIE).map(str::to_string);
     let pre = cookie(req.headers(), PRE_COOKIE).map(str::to_string);
-    let (st2, tok) = (st.clone(), token.clone());
-    let looked_up = tokio::task::spawn_blocking(move || {
-        let session = match tok {
-            Some(t) => st2.accounts.session(&t).ok().flatten(),
-            None => None,
-        };
-        let step = st2.setup_step().ok();
-        let has_users = st2.has_users();
-        (session, step, has_users)
-    })
-    .await;
+    // The common case (a set-up box, a session seen a moment ago) needs no database read, so
+    // it is answered here rather than on a blocking thread.
+    let fast = token
+        .as_deref()
+        .and_then(|t| st.accounts.recent_session(t))
+        .filter(|_| st.is_set_up());
+    let looked_up = if let Some(session) = fast {
+        Ok::<_, tokio::task::JoinError>((Some(session), Some(SetupStep::Done), true))
+    } else {
+        let (st2, tok) = (st.clone(), token.clone());
+        tokio::task::spawn_blocking(move || {
+            let session = match tok {
+                Some(t) => st2.accounts.session(&t).ok().flatten(),
+                None => None,
+            };
+            let step = st2.setup_step().ok();
+            let has_users = st2.has_users();
+            (session, step, has_users)
+        })
+        .await
+    };
     let Ok((session, Some(step), has_users)) = looked_up else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };

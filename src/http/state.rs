@@ -76,6 +76,11 @@ impl Services {
         Ok(step)
     }
 
+    /// True once setup is finished and accounts exist, as already seen (no database read).
+    pub fn is_set_up(&self) -> bool {
+        self.setup_done.load(Ordering::Relaxed) && self.users_exist.load(Ordering::Relaxed)
+    }
+
     /// Whether any account exists. The owner cannot be removed, so once true it stays true
     /// and is kept in memory.
     pub fn has_users(&self) -> bool {

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::HttpError;
 use super::guard::Viewer;
-use super::photos::load;
 use super::state::AppState;
 use crate::media::{Size, placeholder};
 
@@ -41,7 +40,13 @@ async fn derived(
     size: Size,
     headers: &HeaderMap,
 ) -> Result<Response, HttpError> {
-    let asset = load(st, v, id).await?;
+    // One small, usually cached read: done in place, not on a blocking thread, because a
+    // timeline page asks for sixty of these at once.
+    let asset = st
+        .library
+        .asset(crate::library::AssetId(id))?
+        .filter(|a| v.may_see(a))
+        .ok_or(HttpError::NotFound)?;
     let etag = format!(
         "\"{}-{}\"",
         asset.original.blob.to_hex().get(..16).unwrap_or_default(),
