@@ -23,12 +23,20 @@ pub async fn list(
 
 async fn show_list(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Response, HttpError> {
     let st2 = st.clone();
-    let albums = blocking(move || st2.library.albums()).await?;
+    let (albums, mut folders) = blocking(move || {
+        Ok::<_, crate::library::Error>((st2.library.albums()?, st2.library.source_folders()?))
+    })
+    .await?;
+    // A member limited to their own uploads sees only their own upload folders.
+    if let Some(user) = v.only_uploads_of() {
+        let mine = format!("dav:{user}:");
+        folders.retain(|f| f.key.starts_with(&mine));
+    }
     Ok(render(
         st,
         v,
         Frame::new("Albums", "albums").flash(flash),
-        &views::list(&v.csrf, &albums),
+        &views::list(&v.csrf, &albums, &folders),
     )
     .await?
     .into_response())
@@ -141,6 +149,7 @@ pub struct SearchQuery {
     located: Option<String>,
     fav: Option<String>,
     screenshots: Option<String>,
+    folder: Option<String>,
     before: Option<String>,
     fragment: Option<String>,
     select: Option<String>,
@@ -179,6 +188,7 @@ impl SearchQuery {
             name: some(self.q.as_ref()),
             screenshots: self.screenshots.as_deref() == Some("1"),
             uploader: None,
+            folder: some(self.folder.as_ref()),
         }
     }
 
@@ -194,6 +204,7 @@ impl SearchQuery {
             ("located", &self.located),
             ("fav", &self.fav),
             ("screenshots", &self.screenshots),
+            ("folder", &self.folder),
         ];
         pairs
             .into_iter()
@@ -257,10 +268,14 @@ pub async fn search(
         cameras: &facets.cameras,
         years: &facets.years,
     };
-    let title = if filter_is_screenshots(&values) {
-        "Screenshots"
-    } else {
-        "Search"
+    let folder_title = q.folder.as_deref().map(|f| {
+        let f = crate::library::SourceFolder::from_key(f, 0);
+        format!("{}: {}", f.source, f.path)
+    });
+    let title = match &folder_title {
+        Some(t) if values.len() == 1 => t.as_str(),
+        _ if filter_is_screenshots(&values) => "Screenshots",
+        _ => "Search",
     };
     Ok(render(
         &st,

@@ -91,6 +91,13 @@ impl Library {
                 tallies.months.len()
             ));
         }
+        if recorded.folders != tallies.folders {
+            report.problems.push(format!(
+                "folder counts disagree with the timeline ({} folders recorded, {} counted)",
+                recorded.folders.len(),
+                tallies.folders.len()
+            ));
+        }
         if recorded.cameras != tallies.cameras {
             report.problems.push(format!(
                 "camera counts disagree with the timeline ({} cameras recorded, {} counted)",

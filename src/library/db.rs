@@ -29,8 +29,9 @@ pub(crate) const CONTENT_IDS: TableDefinition<&str, u64> =
 /// Named counters and settings of the library.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("library.meta");
 
-/// Schema generation of the library tables as a whole. 2: album tables. 3: month counts.
-pub(crate) const SCHEMA: u64 = 3;
+/// Schema generation of the library tables as a whole. 2: album tables. 3: month and camera
+/// tallies. 4: source folder tallies.
+pub(crate) const SCHEMA: u64 = 4;
 
 /// A value stored with a version byte.
 pub(crate) trait Versioned: Serialize + DeserializeOwned {

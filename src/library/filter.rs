@@ -47,6 +47,8 @@ pub struct Filter {
     pub screenshots: bool,
     /// Only what this shoebox user uploaded (a member restricted to their own uploads).
     pub uploader: Option<String>,
+    /// From this source folder (a [`super::SourceFolder`] key).
+    pub folder: Option<String>,
 }
 
 /// A screen capture rather than a photo: no camera named, and a screenshot's file name (iOS,
@@ -90,6 +92,10 @@ impl Filter {
             && self.located.is_none_or(|l| a.gps.is_some() == l)
             && (!self.screenshots || is_screenshot(a))
             && self.uploader.as_deref().is_none_or(|u| uploaded_by(a, u))
+            && self
+                .folder
+                .as_ref()
+                .is_none_or(|f| super::tally::folders_of(a).contains(f))
             && self
                 .source
                 .is_none_or(|s| a.origins.iter().any(|o| source_of(o) == s))

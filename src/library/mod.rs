@@ -35,7 +35,7 @@ pub use export::ExportReport;
 pub use filter::{Facets, Filter, SourceKind, is_screenshot, uploaded_by};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use query::{Counts, Cursor, Page};
-pub use tally::Month;
+pub use tally::{Month, SourceFolder};
 
 /// Library settings.
 #[derive(Debug, Clone)]
@@ -118,7 +118,7 @@ impl Library {
             }
             meta.insert("schema", db::SCHEMA)?;
             drop(meta);
-            // 3: month and camera tallies appear; count what an older library already holds.
+            // 3, 4: tallies appear; count what an older library already holds.
             tally::rebuild(&txn)?;
         }
         txn.commit()?;

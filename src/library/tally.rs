@@ -1,15 +1,15 @@
-//! Tallies of the visible timeline: how many assets each local calendar month and each camera
-//! holds. The date scrubber, jump-to-month and the "by camera" and year choices read these
+//! Tallies of the visible timeline: how many assets each local calendar month, each camera
+//! and each source folder holds. The date scrubber, jump-to-month and the "by camera" and year choices read these
 //! small tables instead of walking 100 000 assets; they change in the same transaction as the
 //! timeline (see `db::put_asset`), and `check` recounts them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::Library;
-use super::asset::Asset;
+use super::asset::{Asset, Origin};
 use super::db::{self, ASSETS, TIMELINE};
 use super::error::Result;
 use super::query::{Cursor, Page};
@@ -18,6 +18,8 @@ use super::query::{Cursor, Page};
 pub(crate) const MONTHS: TableDefinition<u32, u64> = TableDefinition::new("library.months");
 /// Camera model (or make when the model is missing) → visible assets.
 pub(crate) const CAMERAS: TableDefinition<&str, u64> = TableDefinition::new("library.cameras");
+/// Source folder (see [`folders_of`]) → visible assets: the albums the sources bring.
+pub(crate) const FOLDERS: TableDefinition<&str, u64> = TableDefinition::new("library.folders");
 
 /// Largest UTC offset in use (+14:00, Kiribati): a local month can end this long after the
 /// same wall-clock instant in UTC.
@@ -57,6 +59,27 @@ pub(crate) fn camera_of(a: &Asset) -> Option<&str> {
         .or(a.make.as_deref())
         .map(str::trim)
         .filter(|c| !c.is_empty())
+}
+
+/// The source folders an asset came from, each once: `import:<folder>` for an imported file,
+/// `dav:<user>:<folder>` for a phone upload. (iCloud albums are mirrored by the iCloud source.)
+pub(crate) fn folders_of(a: &Asset) -> BTreeSet<String> {
+    a.origins
+        .iter()
+        .filter_map(|o| match o {
+            Origin::Import { path } => Some(format!("import:{}", parent(path))),
+            Origin::Dav { user, path } => Some(format!("dav:{user}:{}", parent(path))),
+            Origin::Icloud { .. } => None,
+        })
+        .collect()
+}
+
+fn parent(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some(("", _)) => "/",
+        Some((dir, _)) => dir,
+        None => "",
+    }
 }
 
 /// Adds `delta` (±1) to a count, removing the row at zero.
@@ -107,6 +130,19 @@ pub(crate) fn shift(
             bump(&mut cameras, k, 1)?;
         }
     }
+    let (f0, f1) = (
+        before.map(folders_of).unwrap_or_default(),
+        after.map(folders_of).unwrap_or_default(),
+    );
+    if f0 != f1 {
+        let mut folders = txn.open_table(FOLDERS)?;
+        for gone in f0.difference(&f1) {
+            bump(&mut folders, gone.as_str(), -1)?;
+        }
+        for came in f1.difference(&f0) {
+            bump(&mut folders, came.as_str(), 1)?;
+        }
+    }
     Ok(())
 }
 
@@ -115,6 +151,7 @@ pub(crate) fn shift(
 pub(crate) struct Counted {
     pub months: BTreeMap<u32, u64>,
     pub cameras: BTreeMap<String, u64>,
+    pub folders: BTreeMap<String, u64>,
 }
 
 impl Counted {
@@ -123,6 +160,9 @@ impl Counted {
         *self.months.entry(key_of(a)).or_default() += 1;
         if let Some(c) = camera_of(a) {
             *self.cameras.entry(c.to_string()).or_default() += 1;
+        }
+        for f in folders_of(a) {
+            *self.folders.entry(f).or_default() += 1;
         }
     }
 }
@@ -142,6 +182,7 @@ pub(crate) fn rebuild(txn: &WriteTransaction) -> Result<()> {
     }
     txn.delete_table(MONTHS)?;
     txn.delete_table(CAMERAS)?;
+    txn.delete_table(FOLDERS)?;
     let mut months = txn.open_table(MONTHS)?;
     for (k, n) in counted.months {
         months.insert(k, n)?;
@@ -149,6 +190,10 @@ pub(crate) fn rebuild(txn: &WriteTransaction) -> Result<()> {
     let mut cameras = txn.open_table(CAMERAS)?;
     for (k, n) in &counted.cameras {
         cameras.insert(k.as_str(), *n)?;
+    }
+    let mut folders = txn.open_table(FOLDERS)?;
+    for (k, n) in &counted.folders {
+        folders.insert(k.as_str(), *n)?;
     }
     Ok(())
 }
@@ -164,10 +209,59 @@ pub(crate) fn recorded(txn: &redb::ReadTransaction) -> Result<Counted> {
         let (k, v) = row?;
         out.cameras.insert(k.value().to_string(), v.value());
     }
+    for row in txn.open_table(FOLDERS)?.iter()? {
+        let (k, v) = row?;
+        out.folders.insert(k.value().to_string(), v.value());
+    }
     Ok(out)
 }
 
+/// A folder a source brought photos from: the albums of imports and phone uploads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFolder {
+    /// Stable key, used in links (`import:/path` or `dav:user:/path`).
+    pub key: String,
+    /// Who or what: "Imported" or the uploading user.
+    pub source: String,
+    /// The folder path as the source named it.
+    pub path: String,
+    /// Visible assets from it.
+    pub count: u64,
+}
+
+impl SourceFolder {
+    /// The folder of a key (as found in a link), with `count`.
+    pub fn from_key(key: &str, count: u64) -> Self {
+        let (source, path) = match key.split_once(':') {
+            Some(("import", path)) => ("Imported".to_string(), path.to_string()),
+            Some(("dav", rest)) => {
+                let (user, path) = rest.split_once(':').unwrap_or((rest, ""));
+                (format!("Uploaded by {user}"), path.to_string())
+            }
+            _ => (String::new(), key.to_string()),
+        };
+        Self {
+            key: key.to_string(),
+            source,
+            path,
+            count,
+        }
+    }
+}
+
 impl Library {
+    /// Folders the sources brought photos from, by key, with their visible assets.
+    pub fn source_folders(&self) -> Result<Vec<SourceFolder>> {
+        let txn = self.db.begin_read()?;
+        txn.open_table(FOLDERS)?
+            .iter()?
+            .map(|r| {
+                let (k, v) = r?;
+                Ok(SourceFolder::from_key(k.value(), v.value()))
+            })
+            .collect()
+    }
+
     /// Cameras with their number of visible assets, by name.
     pub fn cameras(&self) -> Result<Vec<(String, u64)>> {
         let txn = self.db.begin_read()?;

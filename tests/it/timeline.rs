@@ -371,3 +371,37 @@ async fn a_member_restricted_to_their_uploads_sees_nothing_else() {
         .unwrap();
     assert_eq!(tiles(&owner.get("/").await.body).len(), 60);
 }
+
+#[tokio::test]
+async fn source_folders_are_albums() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = box_with_a_timeline(dir.path()).await;
+    let bobs = phone_upload(&c.state().library, dir.path(), "bob");
+    let albums = c.get("/albums").await;
+    assert!(albums.body.contains("From your sources"), "{}", albums.body);
+    let imported = dir.path().join("in").to_string_lossy().into_owned();
+    assert!(
+        albums.body.contains(&format!(
+            "{imported} <span class=\"muted\">({})</span>",
+            PHOTOS + 2
+        )),
+        "{}",
+        albums.body
+    );
+    assert!(
+        albums.body.contains("Uploaded by bob: </span>/Camera"),
+        "{}",
+        albums.body
+    );
+    let upload = c.get("/search?folder=dav%3Abob%3A%2FCamera").await;
+    assert_eq!(tiles(&upload.body), vec![bobs.0]);
+    assert!(
+        upload.body.contains("<h1>Uploaded by bob: /Camera</h1>"),
+        "{}",
+        upload.body
+    );
+    // Trashing the upload empties its folder.
+    c.state().library.trash_asset(bobs, false).unwrap();
+    assert!(!c.get("/albums").await.body.contains("Uploaded by bob"));
+    assert!(c.state().library.check(false).unwrap().is_clean());
+}

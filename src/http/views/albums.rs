@@ -4,15 +4,30 @@ use maud::{Markup, html};
 
 use super::components::{card, csrf};
 use super::gallery::{Selection, grid, selectable};
-use crate::library::{Album, Asset};
+use crate::library::{Album, Asset, SourceFolder};
 
 /// The albums page.
-pub fn list(token: &str, albums: &[(Album, u64)]) -> Markup {
+pub fn list(token: &str, albums: &[(Album, u64)], folders: &[SourceFolder]) -> Markup {
     html! {
         h1 { "Albums" }
         @if albums.is_empty() { p.muted { "No albums yet." } }
         ul.folders {
             @for (a, n) in albums { li { a href=(format!("/albums/{}", a.id)) { (a.name) " " span.muted { "(" (n) ")" } } } }
+        }
+        @if !folders.is_empty() {
+            section.source-folders {
+                h2 { "From your sources" }
+                p.muted { "The folders photos were imported or uploaded from." }
+                ul.folders {
+                    @for f in folders {
+                        li {
+                            a href=(format!("/search?folder={}", super::import::urlencode(&f.key))) {
+                                span.muted { (f.source) ": " } (f.path) " " span.muted { "(" (f.count) ")" }
+                            }
+                        }
+                    }
+                }
+            }
         }
         (card("New album", None, &html! {
             form.inline-form method="post" action="/albums" {
