@@ -121,7 +121,9 @@ def main():
     # Every generated photo carries photo.jpg's EXIF time (2021-07-14 09:15:30 -04:00), so the
     # timeline orders them by id: a cursor of (that instant, N/2) is a page N/2 photos deep.
     deep = f"/?before=1626268530.{a.assets // 2}"
-    paths = ["/status", "/api/status", "/", deep]
+    # The month scrubber's jump, the fragment infinite scroll fetches, the Albums page (its
+    # 100 import folders are albums from a source).
+    paths = ["/status", "/api/status", "/", deep, "/?month=2021-07", deep + "&fragment=1", "/albums"]
     results = {path: wrk(port, path, cookie, a.seconds) for path in paths}
     after = rss_kib(p.pid)
     t = time.perf_counter()
