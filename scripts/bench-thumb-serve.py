@@ -37,6 +37,9 @@ def main():
     p = bs.serve(a.shoebox, a.data, port)
     bs.wait_port(port)
     cookie = bs.login(port)
+    # Let the startup thumbnail check walk the library first (it finds nothing to make, but
+    # it would share the cores with the measurement).
+    time.sleep(8)
     url = f"http://127.0.0.1:{port}/photos/{a.asset}/thumb"
     res = urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": f"sb_session={cookie}"}))
     body, etag = res.read(), res.headers["ETag"].strip('"').split("-")[0]

@@ -60,7 +60,13 @@ async fn derived(
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let path = st.derived.path(asset.original.blob, size);
-    let made = tokio::fs::read(&path).await.ok();
+    // A grid thumbnail is a few tens of KiB, read sixty at a time by a timeline page and
+    // nearly always in the page cache: read in place. A preview is larger: off the async
+    // threads.
+    let made = match size {
+        Size::Grid => std::fs::read(&path).ok(),
+        Size::Preview => tokio::fs::read(&path).await.ok(),
+    };
     let ready = made.is_some();
     let bytes = if let Some(b) = made {
         b
