@@ -24,7 +24,7 @@ pub use crypto::KdfParams;
 pub use error::{Error, Result};
 pub use index::RemoteIndex;
 pub use pack::PACK_TARGET;
-pub use repo::{KeyInfo, Repo};
+pub use repo::{KeyInfo, Repo, new_recovery_key as repo_recovery_key};
 pub use snapshot::Snapshot;
 
 #[cfg(test)]
