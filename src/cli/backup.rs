@@ -162,7 +162,7 @@ fn with_bar<T: Send>(progress: &Progress, work: impl FnOnce() -> T + Send) -> T 
         let p = progress.clone();
         let done_ref = &done;
         s.spawn(move || {
-            super::render::watch(&p, || done_ref.load(std::sync::atomic::Ordering::Acquire))
+            super::render::watch(&p, || done_ref.load(std::sync::atomic::Ordering::Acquire));
         });
         let out = work();
         done.store(true, std::sync::atomic::Ordering::Release);

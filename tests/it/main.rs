@@ -5,6 +5,7 @@
     clippy::items_after_statements
 )] // test helpers may panic: a panic is a failed test
 
+mod backup;
 mod cli;
 mod crash;
 mod harness;
