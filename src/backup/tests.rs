@@ -322,3 +322,74 @@ fn wrong_passphrase_and_missing_keys_are_clear_errors() {
         Err(Error::WrongPassphrase { keys: 0 })
     ));
 }
+
+/// The committed repository of format version 1 (`tests/fixtures/backup-v1`), made once by
+/// `make_backup_v1_fixture` and read by every later version of shoebox.
+fn fixture_repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/backup-v1")
+}
+
+const FIXTURE_PASS: &str = "shoebox fixture passphrase";
+
+/// Writes the fixture. Run once, by hand: `cargo test --lib make_backup_v1_fixture -- --ignored`.
+#[test]
+#[ignore = "writes the committed compatibility fixture"]
+fn make_backup_v1_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(&dir.path().join("data"), Options::default()).unwrap();
+    let a = ingest(&lib, &fixture("photo.jpg"), "/card/photo.jpg");
+    ingest(&lib, &fixture("live.jpg"), "/card/live.jpg");
+    ingest(&lib, &fixture("live.mov"), "/card/live.mov");
+    let gone = ingest(
+        &lib,
+        &fixture("RGB_8__128x128.heif"),
+        "/card/RGB_8__128x128.heif",
+    );
+    let album = lib.create_album("Holidays").unwrap();
+    lib.set_in_album(album.id, a, true).unwrap();
+    lib.trash_asset(gone, false).unwrap();
+    let root = fixture_repo();
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let url = super::remote::RemoteUrl::File { path: root };
+    let remote: Arc<dyn Remote> = Arc::new(
+        super::remote::Opendal::open(&url, &super::remote::Credentials::default()).unwrap(),
+    );
+    let (repo, _) = Repo::init(remote, FIXTURE_PASS, cheap()).unwrap();
+    upload::run(&repo, &lib, &options(), &Progress::new("b")).unwrap();
+}
+
+#[test]
+fn the_version_1_fixture_still_restores() {
+    let url = super::remote::RemoteUrl::File {
+        path: fixture_repo(),
+    };
+    let remote: Arc<dyn Remote> = Arc::new(
+        super::remote::Opendal::open(&url, &super::remote::Credentials::default()).unwrap(),
+    );
+    let repo = Repo::open(remote, FIXTURE_PASS).unwrap();
+    let snaps = snapshot::list(&repo).unwrap();
+    assert_eq!(snaps.len(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let lib = Library::open(&dir.path().join("data"), Options::default()).unwrap();
+    restore::into_library(&repo, &snaps[0], &lib, &Progress::new("r")).unwrap();
+    let counts = lib.counts().unwrap();
+    assert_eq!(
+        (counts.assets, counts.trashed, counts.live_photos),
+        (3, 1, 1)
+    );
+    let albums = lib.albums().unwrap();
+    assert_eq!(albums.len(), 1);
+    assert_eq!((albums[0].0.name.as_str(), albums[0].1), ("Holidays", 1));
+    assert!(lib.check(true).unwrap().is_clean());
+    let out = dir.path().join("out");
+    lib.export(&out, &Progress::new("x")).unwrap();
+    let mut got: Vec<Vec<u8>> = tree(&out).into_values().collect();
+    let mut want: Vec<Vec<u8>> = ["photo.jpg", "live.jpg", "live.mov"]
+        .iter()
+        .map(|f| std::fs::read(fixture(f)).unwrap())
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+}
