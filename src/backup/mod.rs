@@ -8,6 +8,7 @@
 //! nothing is ever referenced before the object it points at was written; every byte read
 //! back is authenticated before use.
 
+pub mod check;
 pub mod crypto;
 mod error;
 mod fetch;

@@ -393,3 +393,35 @@ fn the_version_1_fixture_still_restores() {
     want.sort();
     assert_eq!(got, want);
 }
+
+#[test]
+fn check_finds_damage_that_a_structure_check_cannot_see_only_with_read_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let memory = Arc::new(Memory::new());
+    init(memory.clone());
+    backup(memory.clone(), &lib).unwrap();
+    let repo = Repo::open(memory.clone(), "pass").unwrap();
+    let clean = super::check::run(&repo, true).unwrap();
+    assert!(clean.is_clean(), "{clean:?}");
+    assert!(clean.bytes_read > 4_000_000);
+    let path = first(&memory, Kind::Pack);
+    let mut bytes = memory
+        .dump()
+        .into_iter()
+        .find(|(p, _)| *p == path)
+        .unwrap()
+        .1;
+    bytes[100] ^= 1;
+    memory.set_raw(&path, Some(bytes));
+    assert!(super::check::run(&repo, false).unwrap().is_clean());
+    let damaged = super::check::run(&repo, true).unwrap();
+    assert_eq!(damaged.problems.len(), 1, "{damaged:?}");
+    assert!(damaged.problems[0].contains(&path), "{damaged:?}");
+    memory.set_raw(&path, None);
+    let missing = super::check::run(&repo, false).unwrap();
+    assert!(
+        missing.problems.iter().any(|p| p.contains(&path)),
+        "{missing:?}"
+    );
+}

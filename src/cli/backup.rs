@@ -42,6 +42,12 @@ pub enum BackupAction {
         #[arg(long, default_value_t = 64, hide = true)]
         kdf_memory_mib: u32,
     },
+    /// Check the repository: structure, and with --read-data every byte.
+    Check {
+        /// Download every pack and authenticate every chunk.
+        #[arg(long)]
+        read_data: bool,
+    },
 }
 
 /// `--repo` alone.
@@ -192,6 +198,31 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
         return Ok(());
     }
     let repo = open_repo(args.repo.as_deref())?;
+    if let Some(BackupAction::Check { read_data }) = args.action {
+        let report = backup::check::run(&repo, read_data)?;
+        println!(
+            "backup check: {} packs, {} chunks, {} snapshots{}",
+            report.packs,
+            report.chunks,
+            report.snapshots,
+            if read_data {
+                format!(
+                    ", {} downloaded and verified",
+                    HumanBytes(report.bytes_read)
+                )
+            } else {
+                String::new()
+            }
+        );
+        for p in &report.problems {
+            println!("  problem: {p}");
+        }
+        if !report.is_clean() {
+            bail!("the repository has problems (see above)");
+        }
+        println!("clean: no problems found");
+        return Ok(());
+    }
     let lib = Library::open(data, Options::default())
         .with_context(|| format!("opening the library in {}", data.display()))?;
     let options = upload::Options {
