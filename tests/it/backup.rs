@@ -622,3 +622,117 @@ fn keys_can_be_added_changed_and_removed_from_the_command_line() {
         .success()
     );
 }
+
+/// A TCP proxy in front of the S3 server that answers every 4th connection with a 503 and
+/// resets every 5th one outright; the rest are piped through.
+fn faulty_proxy(upstream: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let faults = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = faults.clone();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut client) = conn else { continue };
+            if n % 5 == 4 || n % 4 == 3 {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            if n % 5 == 4 {
+                drop(client); // connection reset before a byte is answered
+                continue;
+            }
+            if n % 4 == 3 {
+                use std::io::{Read, Write};
+                let mut buf = [0u8; 1024];
+                let _ = client.read(&mut buf);
+                let _ = client.write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                continue;
+            }
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let mut server = server;
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c2, &mut s2);
+                let _ = s2.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (port, faults)
+}
+
+#[test]
+fn a_backup_through_resets_and_503s_completes_and_restores_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(direct) = s3(&tmp.path().join("s3")) else {
+        return;
+    };
+    let upstream: u16 = direct
+        .url
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('&').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (proxy, faults) = faulty_proxy(upstream);
+    let flaky = Server {
+        child: Command::new("sleep").arg("120").spawn().unwrap(),
+        url: direct.url.replace(
+            &format!("127.0.0.1:{upstream}"),
+            &format!("127.0.0.1:{proxy}"),
+        ),
+        env: direct.env.clone(),
+        objects: direct.objects.clone(),
+    };
+    let data = tmp.path().join("data");
+    photo_folder(&tmp.path().join("photos"), 8);
+    ok(&shoebox(
+        &data,
+        &["import", tmp.path().join("photos").to_str().unwrap()],
+    ));
+    init(&flaky, &data);
+    ok(&run(
+        &flaky,
+        &data,
+        PASS,
+        &[
+            "backup",
+            "--repo",
+            &flaky.url,
+            "--pack-mib",
+            "1",
+            "--parallel",
+            "3",
+        ],
+    ));
+    let out = tmp.path().join("out");
+    ok(&run(
+        &flaky,
+        &tmp.path().join("elsewhere"),
+        PASS,
+        &[
+            "restore",
+            "--repo",
+            &flaky.url,
+            "--to",
+            out.to_str().unwrap(),
+        ],
+    ));
+    let exported = tmp.path().join("exported");
+    ok(&shoebox(&data, &["export", exported.to_str().unwrap()]));
+    assert_eq!(hashes(&out), hashes(&exported));
+    let check = ok(&run(
+        &direct,
+        &data,
+        PASS,
+        &["backup", "check", "--read-data", "--repo", &direct.url],
+    ));
+    assert!(check.contains("clean"), "{check}");
+}
