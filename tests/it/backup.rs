@@ -728,6 +728,8 @@ fn a_backup_through_resets_and_503s_completes_and_restores_byte_identical() {
     let exported = tmp.path().join("exported");
     ok(&shoebox(&data, &["export", exported.to_str().unwrap()]));
     assert_eq!(hashes(&out), hashes(&exported));
+    let injected = faults.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(injected >= 2, "only {injected} faults were injected");
     let check = ok(&run(
         &direct,
         &data,
