@@ -78,7 +78,7 @@ for round in $(seq 1 "$N"); do
   timed restic-restore restic -r "$rrepo" restore latest --target "$WORK/restored"
   rm -rf "$WORK/restored" "$WORK/s3/bench/restic-$round"
 
-  timed rclone-copy rclone copy --transfers 4 "$CORPUS" "bench:bench/rclone-$round"
+  timed rclone-copy env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$CORPUS" "bench:bench/rclone-$round"
   echo "rclone-uploaded $(bytes "$WORK/s3/bench/rclone-$round")"
   rm -rf "$WORK/s3/bench/rclone-$round"
 done

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::error::{Error, Result};
-use super::fetch::Chunks;
+use super::fetch::{Chunks, Fetcher};
 use super::format::{self, StreamReader, StreamRecord};
 use super::index::RemoteIndex;
 use super::pack;
@@ -99,7 +99,8 @@ pub fn run(repo: &Repo, read_data: bool) -> Result<Report> {
 fn check_snapshot(repo: &Repo, index: &RemoteIndex, snap: &snapshot::Snapshot) -> Result<()> {
     let object = Kind::Snapshot.path(&snap.name);
     let ids = snap.body.stream.iter().map(|(id, _)| *id).collect();
-    let mut stream = Chunks::new(repo, index, ids);
+    let fetcher = Fetcher::new(repo, index);
+    let mut stream = Chunks::new(&fetcher, ids);
     let mut reader = match StreamReader::new(&mut stream) {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Err(Error::corrupt(object, e)),

@@ -21,6 +21,8 @@ pub struct RemoteIndex {
     pub unreadable: Vec<(String, String)>,
     /// Index objects read.
     pub index_objects: usize,
+    /// Sizes of the packs listed on the remote.
+    sizes: HashMap<String, u64>,
 }
 
 impl RemoteIndex {
@@ -39,6 +41,7 @@ impl RemoteIndex {
             index.index_objects += 1;
         }
         for listed in repo.remote().list(Kind::Pack)? {
+            index.sizes.insert(listed.name.clone(), listed.size);
             if named.contains(&listed.name) {
                 continue;
             }
@@ -71,6 +74,11 @@ impl RemoteIndex {
     pub fn locate(&self, remote_id: &[u8; 32]) -> Option<(&str, &Entry)> {
         let (p, e) = self.chunks.get(remote_id)?;
         Some((self.packs.get(*p as usize)?.as_str(), e))
+    }
+
+    /// Size of a pack as listed, when it was.
+    pub fn pack_size(&self, name: &str) -> Option<u64> {
+        self.sizes.get(name).copied()
     }
 
     /// Chunks known.

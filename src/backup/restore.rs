@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::error::{Error, Result};
-use super::fetch::Chunks;
+use super::fetch::{Chunks, Fetcher};
 use super::format::{StreamReader, StreamRecord};
 use super::index::RemoteIndex;
 use super::repo::Repo;
@@ -43,8 +43,10 @@ pub fn into_library(
     let object = format!("snapshots/{}", snapshot.name);
     progress.add_total(snapshot.body.files, snapshot.body.bytes);
     let ids = snapshot.body.stream.iter().map(|(id, _)| *id).collect();
-    let mut stream = Chunks::new(repo, &index, ids);
-    let stream_error = |chunks: &mut Chunks<'_>, e: std::io::Error| {
+    let stream_fetcher = Fetcher::new(repo, &index);
+    let files = Fetcher::new(repo, &index);
+    let mut stream = Chunks::new(&stream_fetcher, ids);
+    let stream_error = |chunks: &mut Chunks<'_, '_>, e: std::io::Error| {
         chunks
             .failure
             .take()
@@ -54,7 +56,7 @@ pub fn into_library(
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Err(Error::corrupt(&object, e)),
         Err(e) => {
-            let err = stream_error(&mut Chunks::new(repo, &index, Vec::new()), e);
+            let err = stream_error(&mut Chunks::new(&stream_fetcher, Vec::new()), e);
             return Err(err);
         }
     };
@@ -77,7 +79,7 @@ pub fn into_library(
                 refs,
                 chunks,
             }) => {
-                restore_file(repo, &index, library, &txn, blob, refs, chunks)?;
+                restore_file(&files, library, &txn, blob, refs, chunks)?;
                 report.files += 1;
                 report.bytes += size;
                 progress.advance(1, size);
@@ -127,8 +129,7 @@ pub fn into_library(
 }
 
 fn restore_file(
-    repo: &Repo,
-    index: &RemoteIndex,
+    fetcher: &Fetcher<'_>,
     library: &Library,
     txn: &redb::WriteTransaction,
     blob: [u8; 32],
@@ -136,7 +137,7 @@ fn restore_file(
     chunks: Vec<[u8; 32]>,
 ) -> Result<()> {
     let store = library.store();
-    let mut source = Chunks::new(repo, index, chunks);
+    let mut source = Chunks::new(fetcher, chunks);
     let put = match store.put(txn, &mut source, &[], true) {
         Ok(p) => p,
         Err(e) => return Err(source.failure.take().unwrap_or(Error::Store(e))),
@@ -181,7 +182,9 @@ pub fn to_dir(repo: &Repo, snapshot: &Snapshot, dir: &Path, progress: &Progress)
 pub fn verify(repo: &Repo, snapshot: &Snapshot) -> Result<u64> {
     let index = RemoteIndex::load(repo)?;
     let ids = snapshot.body.stream.iter().map(|(id, _)| *id).collect();
-    let mut stream = Chunks::new(repo, &index, ids);
+    let fetcher = Fetcher::new(repo, &index);
+    let file_fetcher = Fetcher::new(repo, &index);
+    let mut stream = Chunks::new(&fetcher, ids);
     let object = format!("snapshots/{}", snapshot.name);
     let mut reader = StreamReader::new(&mut stream)
         .map_err(|e| Error::corrupt(&object, e))?
@@ -194,7 +197,7 @@ pub fn verify(repo: &Repo, snapshot: &Snapshot) -> Result<u64> {
         if let StreamRecord::File { blob, chunks, .. } = r {
             let mut hasher = blake3::Hasher::new();
             for c in &chunks {
-                hasher.update(&super::fetch::chunk(repo, &index, c)?);
+                hasher.update(&file_fetcher.chunk(c)?);
             }
             if *hasher.finalize().as_bytes() != blob {
                 return Err(Error::corrupt(

@@ -236,6 +236,13 @@ pub fn conformance(remote: &dyn Remote) -> std::result::Result<(), String> {
         range == body.get(99_990..).unwrap_or_default(),
         "range read of the tail",
     )?;
+    let past = remote
+        .get_range(Kind::Pack, "conformance-a", 99_000, 8_000_000)
+        .map_err(e)?;
+    check(
+        past == body.get(99_000..).unwrap_or_default(),
+        "a range past the end returns the rest",
+    )?;
     let mid = remote
         .get_range(Kind::Pack, "conformance-a", 1000, 5)
         .map_err(e)?;
