@@ -12,6 +12,7 @@ use crate::jobs::{Job, Progress, Scheduler};
 use crate::library::{Library, Options};
 use crate::store;
 
+mod backup;
 mod render;
 mod setup;
 
@@ -103,6 +104,14 @@ pub enum Command {
     },
     /// Counts, sizes and dedup savings.
     Stats,
+    /// Back up the library, encrypted, to S3, WebDAV or a folder (`backup init` first).
+    Backup(backup::BackupArgs),
+    /// List the snapshots of a backup repository.
+    Snapshots(backup::RepoArgs),
+    /// Restore photos or a whole library from a backup repository.
+    Restore(backup::RestoreArgs),
+    /// Manage the passphrases and recovery keys of a backup repository.
+    Key(backup::KeyArgs),
     /// Print the version.
     Version,
 }
@@ -212,6 +221,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
+        Command::Backup(args) => backup::backup(&cli.data, &args)?,
+        Command::Snapshots(args) => backup::snapshots(&args)?,
+        Command::Restore(args) => backup::restore(&args)?,
+        Command::Key(args) => backup::key(&args)?,
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
     clippy::duration_suboptimal_units
 )] // test helpers may panic: a panic is a failed test
 
+mod backup;
 mod cli;
 mod crash;
 mod harness;

@@ -1,0 +1,32 @@
+//! Encrypted off-site backup of the whole library (photos, catalog, albums, trash) to S3,
+//! WebDAV or a local folder, restorable with nothing but the remote and a passphrase.
+//!
+//! May import `store`, `library` and `jobs`. Layers: [`remote`] moves bytes by (kind, name);
+//! [`repo`] seals and verifies objects with the master keys (`crypto`, byte layout in
+//! `format`); [`upload`] writes packs → index → snapshot; [`restore`] reads them back.
+//! Invariants: every object is immutable and named by its content (or a keyed hash of it);
+//! nothing is ever referenced before the object it points at was written; every byte read
+//! back is authenticated before use.
+
+pub mod check;
+pub mod crypto;
+mod error;
+mod fetch;
+pub mod format;
+mod index;
+mod pack;
+pub mod remote;
+mod repo;
+pub mod restore;
+pub mod snapshot;
+pub mod upload;
+
+pub use crypto::KdfParams;
+pub use error::{Error, Result};
+pub use index::RemoteIndex;
+pub use pack::PACK_TARGET;
+pub use repo::{KeyInfo, Repo, new_recovery_key as repo_recovery_key};
+pub use snapshot::Snapshot;
+
+#[cfg(test)]
+mod tests;
