@@ -98,6 +98,16 @@ impl Library {
         txn: &WriteTransaction,
         rows: impl IntoIterator<Item = Result<CatalogRow>>,
     ) -> Result<u64> {
+        let n = Self::load_rows(txn, rows)?;
+        // The month, camera and folder tallies are derived: count them from what came back.
+        super::tally::rebuild(txn)?;
+        Ok(n)
+    }
+
+    fn load_rows(
+        txn: &WriteTransaction,
+        rows: impl IntoIterator<Item = Result<CatalogRow>>,
+    ) -> Result<u64> {
         let mut assets = txn.open_table(ASSETS)?;
         let mut owners = txn.open_table(BLOB_OWNERS)?;
         let mut origins = txn.open_table(ORIGINS)?;
