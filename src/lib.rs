@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod cli;
 pub mod http;
+pub mod icloud;
 pub mod import;
 pub mod jobs;
 pub mod library;

@@ -12,6 +12,7 @@ use crate::jobs::{Job, Progress, Scheduler};
 use crate::library::{Library, Options};
 use crate::store;
 
+mod icloud;
 mod render;
 mod setup;
 
@@ -103,6 +104,12 @@ pub enum Command {
     },
     /// Counts, sizes and dedup savings.
     Stats,
+    /// iCloud Photo Library: sign in, sync, status.
+    Icloud {
+        /// What to do.
+        #[command(subcommand)]
+        action: icloud::IcloudAction,
+    },
     /// Print the version.
     Version,
 }
@@ -212,6 +219,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", render::gc(purged, &report));
         }
         Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,
+        Command::Icloud { action } => icloud::run(&cli.data, action)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
     }
     Ok(())
