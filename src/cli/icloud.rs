@@ -14,7 +14,7 @@ use crate::library::{self, Library, Options};
 /// iCloud commands.
 #[derive(Debug, Subcommand)]
 pub enum IcloudAction {
-    /// Sign in an Apple ID (password from SHOEBOX_ICLOUD_PASSWORD or a prompt; the
+    /// Sign in an Apple ID (password from `SHOEBOX_ICLOUD_PASSWORD` or a prompt; the
     /// verification code is read from standard input when Apple asks for one).
     Login {
         /// The Apple ID (e-mail address or phone number).

@@ -236,22 +236,20 @@ pub fn file_name(master: &Record) -> String {
         }
     });
     let cleaned = decoded.map(|n| n.replace(['/', '\\', '\0'], "_"));
-    match cleaned.filter(|n| !n.trim().is_empty()) {
-        Some(n) => n,
-        None => {
-            let stem: String = master
-                .name
-                .chars()
-                .take(12)
-                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                .collect();
-            let ext = master
-                .value("itemType")
-                .and_then(Value::as_str)
-                .map_or("bin", extension_of);
-            format!("{stem}.{ext}")
-        }
+    if let Some(n) = cleaned.filter(|n| !n.trim().is_empty()) {
+        return n;
     }
+    let stem: String = master
+        .name
+        .chars()
+        .take(12)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let ext = master
+        .value("itemType")
+        .and_then(Value::as_str)
+        .map_or("bin", extension_of);
+    format!("{stem}.{ext}")
 }
 
 fn extension_of(uti: &str) -> &'static str {
@@ -639,7 +637,7 @@ fn records_of(v: &Value) -> Vec<Record> {
 mod tests {
     use super::*;
 
-    fn master(fields: Value) -> Record {
+    fn master(fields: &Value) -> Record {
         Record::parse(
             &json!({"recordName": "AaBb-Cc/Dd+Ee12345", "recordType": "CPLMaster",
             "recordChangeTag": "1", "fields": fields}),
@@ -650,20 +648,20 @@ mod tests {
     #[test]
     fn file_names_in_every_shape() {
         let b64 = master(
-            json!({"filenameEnc": {"value": "SU1HXzc0MDkuSlBH", "type": "ENCRYPTED_BYTES"}}),
+            &json!({"filenameEnc": {"value": "SU1HXzc0MDkuSlBH", "type": "ENCRYPTED_BYTES"}}),
         );
         assert_eq!(file_name(&b64), "IMG_7409.JPG");
-        let plain = master(json!({"filenameEnc": {"value": "写真 1.HEIC", "type": "STRING"}}));
+        let plain = master(&json!({"filenameEnc": {"value": "写真 1.HEIC", "type": "STRING"}}));
         assert_eq!(file_name(&plain), "写真 1.HEIC");
-        let missing = master(json!({"itemType": {"value": "public.heic", "type": "STRING"}}));
+        let missing = master(&json!({"itemType": {"value": "public.heic", "type": "STRING"}}));
         assert_eq!(file_name(&missing), "AaBb_Cc_Dd_E.HEIC");
-        let nothing = master(json!({}));
+        let nothing = master(&json!({}));
         assert_eq!(file_name(&nothing), "AaBb_Cc_Dd_E.bin");
     }
 
     #[test]
     fn raw_plus_jpeg_keeps_the_jpeg_as_original() {
-        let m = master(json!({
+        let m = master(&json!({
             "resOriginalRes": {"value": {"size": 10, "fileChecksum": "r"}},
             "resOriginalFileType": {"value": "com.canon.cr2-raw-image"},
             "resOriginalAltRes": {"value": {"size": 5, "fileChecksum": "j"}},

@@ -1,4 +1,4 @@
-//! Signing in to Apple: SRP (s2k / s2k_fo), the 2026 two-factor flow (explicit push trigger,
+//! Signing in to Apple: SRP (`s2k` / `s2k_fo`), the 2026 two-factor flow (explicit push trigger,
 //! trusted-device code, SMS fallback), `2sv/trust`, `accountLogin`, and session reuse via
 //! `validate`. A refused password is never retried; refusals and throttling set a back-off that
 //! the next run honours before sending anything.

@@ -17,7 +17,7 @@ const USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleW
 /// Where Apple's three entry points live. CloudKit and download hosts come from Apple's answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Roots {
-    /// IdMSA, e.g. `https://idmsa.apple.com/appleauth/auth`.
+    /// `IdMSA`, e.g. `https://idmsa.apple.com/appleauth/auth`.
     pub auth: String,
     /// Setup, e.g. `https://setup.icloud.com/setup/ws/1`.
     pub setup: String,
@@ -159,7 +159,7 @@ impl Http {
         let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(30))
-            .read_timeout(Duration::from_secs(120))
+            .read_timeout(Duration::from_mins(2))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = std::env::var_os("SHOEBOX_EXTRA_CA_FILE").filter(|p| !p.is_empty()) {
             let pem = std::fs::read(&path).map_err(|e| Error::ExtraCa(e.to_string()))?;

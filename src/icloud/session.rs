@@ -69,7 +69,7 @@ impl Session {
     pub fn new(apple_id: &str, china: bool) -> Self {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).ok();
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = super::srp::to_hex(&bytes);
         Self {
             apple_id: apple_id.to_string(),
             client_id: format!(

@@ -415,46 +415,39 @@ impl SyncJob {
                     Err(e) => fetches[i].error = Some(e),
                 }
             }
-            let stale: Vec<String> = fetches
+            let stale: Vec<usize> = fetches
                 .iter()
                 .filter(|f| {
                     !f.done && (f.url.is_none() || matches!(f.error, Some(Error::LinkExpired)))
                 })
-                .map(|f| {
-                    if f.role == Some(Role::Edited) {
-                        items[f.item].asset.clone()
-                    } else {
-                        items[f.item].master.clone()
-                    }
-                })
+                .map(|f| f.item)
                 .collect();
             if attempt == 1 || stale.is_empty() {
                 break;
             }
-            let Ok(fresh) = photos.lookup(zone, &stale).await else {
+            let names: Vec<String> = stale
+                .iter()
+                .flat_map(|&i| [items[i].asset.clone(), items[i].master.clone()])
+                .collect();
+            let Ok(fresh) = photos.lookup(zone, &names).await else {
                 break;
             };
             for f in fetches.iter_mut().filter(|f| !f.done) {
                 let it = &items[f.item];
-                let record = if f.role == Some(Role::Edited) {
-                    &it.asset
-                } else {
-                    &it.master
+                let (Some(asset), Some(master)) = (fresh.get(&it.asset), fresh.get(&it.master))
+                else {
+                    continue;
                 };
-                let Some(r) = fresh.get(record) else { continue };
+                let again = Item::join(asset, master);
                 let res = match f.role {
-                    None => r.value("resOriginalRes"),
-                    Some(Role::LiveVideo) => r.value("resOriginalVidComplRes"),
-                    Some(Role::Raw) => r.value("resOriginalAltRes"),
-                    Some(Role::Edited) => r
-                        .value("resJPEGFullRes")
-                        .or_else(|| r.value("resVidFullRes")),
+                    None => again.original,
+                    Some(Role::LiveVideo) => again.live,
+                    Some(Role::Raw) => again.raw,
+                    Some(Role::Edited) => again.edited,
                 };
-                let url = res
-                    .and_then(|v| v.get("downloadURL"))
-                    .and_then(serde_json::Value::as_str);
-                if let Some(url) = url {
-                    f.url = Some(url.to_string());
+                if let Some(res) = res.filter(|r| r.url.is_some()) {
+                    f.url = res.url;
+                    f.size = res.size;
                     f.error = None;
                 }
             }
@@ -583,18 +576,13 @@ fn part_name(name: &str, role: Option<Role>, res: &Res) -> String {
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or(name);
-    let ext = |default: &str| {
-        res.file_type
-            .as_deref()
-            .map(|t| match t {
-                "public.jpeg" => "JPG".to_string(),
-                "public.heic" => "HEIC".to_string(),
-                "com.apple.quicktime-movie" => "MOV".to_string(),
-                "public.mpeg-4" => "MP4".to_string(),
-                "com.adobe.raw-image" => "DNG".to_string(),
-                _ => default.to_string(),
-            })
-            .unwrap_or_else(|| default.to_string())
+    let ext = |default: &'static str| match res.file_type.as_deref() {
+        Some("public.jpeg") => "JPG",
+        Some("public.heic") => "HEIC",
+        Some("com.apple.quicktime-movie") => "MOV",
+        Some("public.mpeg-4") => "MP4",
+        Some("com.adobe.raw-image") => "DNG",
+        _ => default,
     };
     match role {
         None => name.to_string(),

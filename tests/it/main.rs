@@ -7,7 +7,10 @@
 
 mod cli;
 mod crash;
+#[path = "../fake_icloud/mod.rs"]
+mod fake_icloud;
 mod harness;
+mod icloud;
 mod photos;
 mod serve;
 mod thumbs;
