@@ -132,6 +132,16 @@ fn sync(data: &Path, apple_id: Option<String>) -> Result<()> {
                 for f in &r.failed {
                     println!("  not fetched: {f}");
                 }
+                let now = chrono::Utc::now().timestamp();
+                if let Some(days) = sessions
+                    .load(&id)?
+                    .and_then(|s| s.trust_days_left(now))
+                    .filter(|d| *d <= icloud::session::WARN_DAYS)
+                {
+                    println!(
+                        "  Apple's trust of this box ends in {days} days: sign in again with `shoebox icloud login --apple-id {id}`"
+                    );
+                }
                 if !r.failed.is_empty() {
                     failed += 1;
                 }

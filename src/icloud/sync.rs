@@ -485,7 +485,7 @@ impl SyncJob {
                         origin: main,
                         name: f.name.clone(),
                         stamp: Some(f.stamp),
-                        file_time: None,
+                        file_time: item.taken,
                     };
                     match batch.ingest(&incoming)? {
                         Ingested::New(id) => {

@@ -166,6 +166,8 @@ pub struct World {
     pub pushes: u64,
     /// Listing and change-feed URLs are issued already expired (lookups stay fresh).
     pub stale_listing_urls: bool,
+    /// Life of the `X-APPLE-WEBAUTH-USER` cookie (Apple's trust horizon), seconds; 0 = 30 days.
+    pub trust_secs: i64,
     /// Per-connection download rate, bytes per second.
     pub bandwidth: Option<u64>,
     pub base: String,
@@ -938,10 +940,15 @@ async fn setup(
                 let web = w.next_id("wt");
                 w.web_tokens.insert(web.clone(), apple_id.clone());
                 let dsid = w.accounts[&apple_id].dsid.clone();
+                let life = if w.trust_secs > 0 {
+                    w.trust_secs
+                } else {
+                    2_592_000
+                };
                 let h = r.headers_mut();
                 for c in [
                     format!("X-APPLE-WEBAUTH-TOKEN=\"{web}\"; Max-Age=2592000; Path=/; HttpOnly"),
-                    format!("X-APPLE-WEBAUTH-USER=\"v=1:s=1:d={dsid}\"; Max-Age=2592000; Path=/"),
+                    format!("X-APPLE-WEBAUTH-USER=\"v=1:s=1:d={dsid}\"; Max-Age={life}; Path=/"),
                     "X-APPLE-DS-WEB-SESSION-TOKEN=\"ds\"; Max-Age=2592000; Path=/".to_string(),
                 ] {
                     h.append("set-cookie", c.parse().unwrap());

@@ -555,3 +555,29 @@ fn two_apple_ids_on_one_box_store_a_shared_photo_once() {
     );
     assert_eq!(library(data).counts().unwrap().assets, 17);
 }
+
+#[test]
+fn the_end_of_apples_trust_is_announced_ahead() {
+    let (fake, dir) = fake_with(1);
+    let data = dir.path();
+    fake.world().trust_secs = 5 * 86_400 + 3600;
+    let out = run(
+        &fake,
+        data,
+        &["icloud", "login", "--apple-id", ANNA],
+        Some(PASSWORD),
+        "424242\n",
+    );
+    assert!(
+        stdout(&out).contains("trusted for 5 more days"),
+        "{}",
+        stdout(&out)
+    );
+    let out = sync_ok(&fake, data);
+    assert!(out.contains("trust of this box ends in 5 days"), "{out}");
+    let status = stdout(&run(&fake, data, &["icloud", "status"], None, ""));
+    assert!(
+        status.contains("trust expires in 5 days (sign in again soon)"),
+        "{status}"
+    );
+}
