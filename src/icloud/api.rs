@@ -509,7 +509,9 @@ impl<'c> Photos<'c> {
 
     /// Downloads `res` into `part`, resuming from what is already there. Resets are resumed
     /// with `Range`; an expired link is [`Error::LinkExpired`] (the caller fetches the record
-    /// again). The file is fsynced before this returns.
+    /// again). Not fsynced: the store fsyncs what it keeps before the commit that points at
+    /// it, and the sync drops spool files older than the last boot (see `sync::clean_spool`),
+    /// so a power cut never resumes onto a torn file.
     pub async fn download(&self, url: &str, size: u64, part: &Path) -> Result<()> {
         let mut failures = 0;
         loop {
@@ -539,12 +541,6 @@ impl<'c> Photos<'c> {
                 }
             }
         }
-        let f = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(part)
-            .await
-            .map_err(Error::io(part))?;
-        f.sync_all().await.map_err(Error::io(part))?;
         Ok(())
     }
 

@@ -86,6 +86,7 @@ impl SyncJob {
         self.sessions.save(client.snapshot())?;
         let account = signed_in?;
         std::fs::create_dir_all(&self.spool).map_err(Error::io(&self.spool))?;
+        clean_spool(&self.spool);
         let pulled = {
             let photos = Photos::new(&client, &account);
             self.pull(&photos, progress).await
@@ -542,6 +543,37 @@ struct Fetch {
     name: String,
     done: bool,
     error: Option<Error>,
+}
+
+/// Removes spool files written before the last boot: after a power cut their tails may be
+/// torn, so they are fetched again; after a kill they are resumed with `Range`.
+fn clean_spool(spool: &Path) {
+    let Some(boot) = boot_time() else { return };
+    let Ok(entries) = std::fs::read_dir(spool) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .is_some_and(|t| t < boot);
+        if old {
+            std::fs::remove_file(e.path()).ok();
+        }
+    }
+}
+
+/// When this machine booted (Linux `/proc/stat`).
+fn boot_time() -> Option<std::time::SystemTime> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let secs: u64 = stat
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 fn origin(zone: &Zone, record: &str) -> Origin {

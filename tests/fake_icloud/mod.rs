@@ -576,7 +576,13 @@ impl Fake {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                // No Nagle: a throttled stream of small writes must not wait for delayed ACKs.
+                let listener = axum::serve::ListenerExt::tap_io(
+                    tokio::net::TcpListener::from_std(listener).unwrap(),
+                    |tcp| {
+                        tcp.set_nodelay(true).ok();
+                    },
+                );
                 let app = Router::new()
                     .route("/appleauth/auth", any(auth))
                     .route("/appleauth/auth/{*rest}", any(auth))
@@ -586,6 +592,7 @@ impl Fake {
                         any(cloudkit),
                     )
                     .route("/B/{token}/{*f}", any(download))
+                    .route("/_fake/requests", any(requests))
                     .with_state(w);
                 axum::serve(listener, app).await.unwrap();
             });
@@ -655,6 +662,16 @@ impl Fake {
             },
         );
     }
+}
+
+/// For scripts: how many requests the fake saw (`?clear=1` resets the count).
+async fn requests(State(w): Shared, Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut w = w.lock().unwrap();
+    let n = w.requests.len();
+    if q.contains_key("clear") {
+        w.requests.clear();
+    }
+    json_resp(200, &json!({"requests": n}))
 }
 
 fn hval(h: &HeaderMap, name: &str) -> Option<String> {
