@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 mod error;
 pub mod http;
+pub mod schedule;
 pub mod session;
 pub mod srp;
 pub mod sync;

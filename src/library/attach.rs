@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::BufReader;
+use std::sync::Arc;
 
 use redb::{ReadableDatabase, ReadableTable};
 
@@ -26,6 +27,12 @@ pub enum Role {
 }
 
 impl Library {
+    /// The shared database, for modules that keep their own tables beside the library's
+    /// (the iCloud sessions).
+    pub fn database(&self) -> Arc<redb::Database> {
+        Arc::clone(&self.db)
+    }
+
     /// The asset an origin delivered, if any.
     pub fn asset_of(&self, origin: &super::Origin) -> Result<Option<AssetId>> {
         let txn = self.db.begin_read()?;

@@ -581,3 +581,42 @@ fn the_end_of_apples_trust_is_announced_ahead() {
         "{status}"
     );
 }
+
+#[test]
+fn serve_syncs_on_its_own_schedule() {
+    let (fake, dir) = fake_with(12);
+    let data = dir.path();
+    login(&fake, data, ANNA);
+    let mut c = command(data, &["serve", "--listen", "127.0.0.1:0", "--no-mdns"]);
+    for (k, v) in fake.env() {
+        c.env(k, v);
+    }
+    c.env("SHOEBOX_ICLOUD_EVERY_SECS", "1");
+    let mut server = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let counted = |fake: &Fake| {
+        fake.world()
+            .requests
+            .iter()
+            .filter(|r| r.starts_with("POST ck/private/internal/records/query/batch"))
+            .count()
+    };
+    let wait_for = |n: usize| {
+        let start = std::time::Instant::now();
+        while counted(&fake) < n {
+            assert!(start.elapsed().as_secs() < 60, "no scheduled sync happened");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for(1);
+    fake.world().populate(ANNA, "PrimarySync", 3, 700, 3000);
+    wait_for(2);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let lib = library(data);
+    assert_eq!(lib.counts().unwrap().assets, 15);
+}
