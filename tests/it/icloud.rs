@@ -620,3 +620,23 @@ fn serve_syncs_on_its_own_schedule() {
     let lib = library(data);
     assert_eq!(lib.counts().unwrap().assets, 15);
 }
+
+#[test]
+fn an_account_of_the_other_icloud_is_named_precisely() {
+    let (fake, dir) = fake_with(1);
+    fake.world().account(ANNA).domain_to_use = Some("iCloud.com.cn".into());
+    let out = run(
+        &fake,
+        dir.path(),
+        &["icloud", "login", "--apple-id", ANNA],
+        Some(PASSWORD),
+        "424242\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("lives on iCloud.com.cn"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--china"), "{}", stderr(&out));
+}
