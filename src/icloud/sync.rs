@@ -19,6 +19,18 @@ use crate::library::{AssetId, Incoming, Ingested, Library, Origin, Role, Stamp, 
 
 /// Records per listing page (Apple serves up to 100 masters + 100 assets per 200).
 const PAGE: u64 = 100;
+/// A full listing is redone this often, to catch anything the change feed missed (Apple's
+/// feed for Photos is lightly exercised by peers). Known items cost no download.
+/// `SHOEBOX_ICLOUD_RECONCILE_SECS` overrides it (tests).
+const RECONCILE_SECS: i64 = 7 * 86_400;
+
+fn reconcile_secs() -> i64 {
+    std::env::var("SHOEBOX_ICLOUD_RECONCILE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(RECONCILE_SECS)
+}
+
 /// Downloads at once: Apple serves each stream slowly, a few in parallel fill the line.
 pub const PARALLEL: usize = 4;
 
@@ -149,6 +161,11 @@ impl SyncJob {
         let key = self.zone_key(zone);
         let mut state = self.sessions.zone(&key)?;
         let mut changed = false;
+        let now = chrono::Utc::now().timestamp();
+        if state.full_done && state.cursor == (0, 0) && now - state.last_full >= reconcile_secs() {
+            // Periodic reconciliation: list everything again from the current token.
+            state.full_done = false;
+        }
         if !state.full_done {
             if state.cursor == (0, 0) {
                 photos.check_indexing(zone).await?;

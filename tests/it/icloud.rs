@@ -640,3 +640,42 @@ fn an_account_of_the_other_icloud_is_named_precisely() {
     );
     assert!(stderr(&out).contains("--china"), "{}", stderr(&out));
 }
+
+#[test]
+fn the_periodic_full_listing_catches_what_the_change_feed_missed() {
+    let (fake, dir) = fake_with(5);
+    let data = dir.path();
+    login(&fake, data, ANNA);
+    sync_ok(&fake, data);
+    // A photo appears without a change-feed entry (and without moving the zone's token).
+    let missed = {
+        let mut w = fake.world();
+        let mut p = w.make_photo(900, 3000);
+        p.asset = format!("MISSED{}", p.asset);
+        p.version = 0;
+        let name = p.asset.clone();
+        w.zone(ANNA, "PrimarySync").photos.insert(name.clone(), p);
+        name
+    };
+    let out = sync_ok(&fake, data);
+    assert!(out.contains("0 new"), "the feed alone cannot see it: {out}");
+    let out = run(&fake, data, &["icloud", "sync"], None, "");
+    assert!(stdout(&out).contains("0 new"));
+    let mut c = command(data, &["icloud", "sync"]);
+    for (k, v) in fake.env() {
+        c.env(k, v);
+    }
+    let out = c
+        .env("SHOEBOX_ICLOUD_RECONCILE_SECS", "0")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1 new"), "{}", stdout(&out));
+    let lib = library(data);
+    assert!(
+        lib.asset_of(&icloud("PrimarySync", &missed))
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(lib.counts().unwrap().assets, 6);
+}
