@@ -182,6 +182,8 @@ pub struct Item {
     pub video: bool,
     /// In Recently Deleted.
     pub deleted: bool,
+    /// In Apple's Hidden album.
+    pub hidden: bool,
     /// Capture time at Apple (`assetDate`), unix seconds: the fallback when the file has none.
     pub taken: Option<i64>,
 }
@@ -213,6 +215,7 @@ impl Item {
             edited: asset.res("resJPEGFull").or_else(|| asset.res("resVidFull")),
             video,
             deleted: asset.int("isDeleted") == Some(1) || asset.int("isExpunged") == Some(1),
+            hidden: asset.int("isHidden") == Some(1),
             taken: asset.int("assetDate").map(|ms| ms.div_euclid(1000)),
         }
     }

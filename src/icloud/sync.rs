@@ -354,16 +354,24 @@ impl SyncJob {
                 }
             }
         }
-        if fetches.is_empty() {
-            return Ok(());
+        if !fetches.is_empty() {
+            let total: u64 = fetches.iter().map(|f| f.size).sum();
+            progress.add_total(fetches.len() as u64, total);
+            self.download_all(photos, zone, &items, &mut fetches, progress)
+                .await;
+            self.ingest(zone, &items, &owners, &fetches, state)?;
+            for f in &fetches {
+                std::fs::remove_file(&f.part).ok();
+            }
         }
-        let total: u64 = fetches.iter().map(|f| f.size).sum();
-        progress.add_total(fetches.len() as u64, total);
-        self.download_all(photos, zone, &items, &mut fetches, progress)
-            .await;
-        self.ingest(zone, &items, &owners, &fetches, state)?;
-        for f in &fetches {
-            std::fs::remove_file(&f.part).ok();
+        // Apple's Hidden album stays hidden here (stored and exported, not in the timeline).
+        for item in items.iter().filter(|i| !i.deleted) {
+            let Some(id) = self.lib.asset_of(&origin(zone, &item.asset))? else {
+                continue;
+            };
+            if self.lib.asset(id)?.is_some_and(|a| a.hidden != item.hidden) {
+                self.lib.set_hidden(id, item.hidden)?;
+            }
         }
         Ok(())
     }

@@ -33,6 +33,14 @@ impl Library {
         Arc::clone(&self.db)
     }
 
+    /// Hides an asset from the timeline, or shows it again (iCloud's Hidden album).
+    pub fn set_hidden(&self, id: AssetId, hidden: bool) -> Result<()> {
+        let txn = self.db.begin_write()?;
+        update_asset(&txn, id, |a| a.hidden = hidden)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     /// The asset an origin delivered, if any.
     pub fn asset_of(&self, origin: &super::Origin) -> Result<Option<AssetId>> {
         let txn = self.db.begin_read()?;

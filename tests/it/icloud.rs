@@ -123,6 +123,7 @@ fn first_sync_pulls_every_variety_and_a_no_change_sync_costs_three_requests() {
             .unwrap_or_else(|| panic!("{} not pulled", p.asset));
         let a = lib.asset(id).unwrap().unwrap();
         assert_eq!(a.state, State::Active);
+        assert_eq!(a.hidden, p.hidden, "Apple's Hidden album is mirrored");
         // Original bytes are exactly Apple's (a RAW+JPEG keeps the JPEG as the original).
         let want = match p.alt {
             Some(_) => {
