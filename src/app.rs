@@ -103,12 +103,17 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
     }
     let sweeper = tokio::spawn(sweep(state.clone()));
     let thumbnailer = tokio::spawn(keep_thumbnails(state.clone()));
+    let icloud = tokio::spawn(crate::icloud::schedule::keep_synced(
+        Arc::clone(&state.library),
+        state.jobs.clone(),
+    ));
     let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await;
     sweeper.abort();
     thumbnailer.abort();
+    icloud.abort();
     tracing::info!("stopping jobs at a safe point");
     let jobs = state.jobs.clone();
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;

@@ -8,6 +8,7 @@ pub mod app;
 pub mod backup;
 pub mod cli;
 pub mod http;
+pub mod icloud;
 pub mod import;
 pub mod jobs;
 pub mod library;

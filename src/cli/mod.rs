@@ -13,6 +13,7 @@ use crate::library::{Library, Options};
 use crate::store;
 
 mod backup;
+mod icloud;
 mod render;
 mod setup;
 
@@ -112,6 +113,12 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Manage the passphrases and recovery keys of a backup repository.
     Key(backup::KeyArgs),
+    /// iCloud Photo Library: sign in, sync, status.
+    Icloud {
+        /// What to do.
+        #[command(subcommand)]
+        action: icloud::IcloudAction,
+    },
     /// Print the version.
     Version,
 }
@@ -220,6 +227,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", render::gc(done.purged, done.derived_removed, &report));
         }
         Command::Thumbnails { rebuild } => thumbnails(&open()?, rebuild)?,
+        Command::Icloud { action } => icloud::run(&cli.data, action)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
         Command::Backup(args) => backup::backup(&cli.data, &args)?,
         Command::Snapshots(args) => backup::snapshots(&args)?,

@@ -48,7 +48,7 @@ pub enum Ingested {
 /// An open ingest transaction. Nothing is visible to readers until [`Batch::commit`];
 /// dropping it abandons everything in it.
 pub struct Batch<'l> {
-    lib: &'l Library,
+    pub(crate) lib: &'l Library,
     txn: Option<WriteTransaction>,
     /// Files handed to this batch.
     pub files: u64,
@@ -108,6 +108,11 @@ impl Batch<'_> {
             self.lib.store.discard_uncommitted();
         }
         result
+    }
+
+    /// The open transaction, for the other ways of adding files (see `attach`).
+    pub(crate) fn txn(&self) -> Result<&WriteTransaction> {
+        self.txn.as_ref().ok_or(Error::BatchAbandoned)
     }
 
     fn abandon(&mut self) {

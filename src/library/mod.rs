@@ -8,6 +8,7 @@
 
 mod albums;
 mod asset;
+mod attach;
 mod check;
 mod db;
 mod dump;
@@ -29,6 +30,7 @@ use crate::store::{self, Store};
 
 pub use albums::Album;
 pub use asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
+pub use attach::Role;
 pub use check::LibraryCheck;
 pub use db::Stamp;
 pub use dump::CatalogRow;

@@ -9,7 +9,10 @@
 mod backup;
 mod cli;
 mod crash;
+#[path = "../fake_icloud/mod.rs"]
+mod fake_icloud;
 mod harness;
+mod icloud;
 mod photos;
 mod serve;
 mod thumbs;

@@ -1,0 +1,319 @@
+//! What the box remembers per Apple ID, and where: sessions (cookies, trust token, client id,
+//! the password for unattended re-sign-in) encrypted at rest in `catalog.redb` with a box key
+//! kept in the data directory, and per-zone sync state in clear.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chacha20poly1305::XChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::error::{Error, Result};
+use super::http::Cookie;
+
+/// Apple ID → sealed session.
+const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.sessions");
+/// "apple id|database|zone" → zone sync state (JSON).
+const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.zones");
+/// Name of the box key file in the data directory.
+pub const KEY_FILE: &str = "icloud.key";
+
+/// Trust lasts about 30 days at Apple (the `X-APPLE-WEBAUTH-USER` cookie's life).
+pub const TRUST_DAYS: i64 = 30;
+/// Status and notifications warn this many days before the trust ends.
+pub const WARN_DAYS: i64 = 7;
+
+/// One Apple ID's sign-in state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Session {
+    /// The Apple ID as typed (Apple's SRP proof uses it verbatim).
+    pub apple_id: String,
+    /// Our client id; Apple ties trust to it, so it never changes.
+    pub client_id: String,
+    /// China-mainland service.
+    pub china: bool,
+    /// Kept so a sync can sign in again with the trust token, without a person.
+    pub password: Option<String>,
+    /// Apple's cookies.
+    pub cookies: Vec<Cookie>,
+    /// Echoed `scnt`.
+    pub scnt: Option<String>,
+    /// Echoed `X-Apple-ID-Session-Id`.
+    pub session_id: Option<String>,
+    /// `X-Apple-Session-Token`, the `dsWebAuthToken` of `accountLogin`.
+    pub session_token: Option<String>,
+    /// `X-Apple-TwoSV-Trust-Token`: skips 2FA while valid.
+    pub trust_token: Option<String>,
+    /// `X-Apple-ID-Account-Country`.
+    pub account_country: Option<String>,
+    /// Directory services id.
+    pub dsid: Option<String>,
+    /// CloudKit database host from `webservices.ckdatabasews`.
+    pub ckdatabase: Option<String>,
+    /// When the trust (2FA) ends, unix seconds.
+    pub trust_expires: Option<i64>,
+    /// Set when a person must sign in; syncs do nothing until then.
+    pub needs_login: Option<String>,
+    /// Nothing is sent to Apple before this unix second (throttling).
+    pub blocked_until: Option<i64>,
+    /// The last back-off, doubled on each refusal in a row.
+    pub backoff_secs: i64,
+    /// Last sync: (unix second, outcome).
+    pub last_sync: Option<(i64, String)>,
+}
+
+impl Session {
+    /// A new session with a fresh client id.
+    pub fn new(apple_id: &str, china: bool) -> Self {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).ok();
+        let hex = super::srp::to_hex(&bytes);
+        Self {
+            apple_id: apple_id.to_string(),
+            client_id: format!(
+                "auth-{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            ),
+            china,
+            ..Self::default()
+        }
+    }
+
+    /// Days until the trust ends (negative once past).
+    pub fn trust_days_left(&self, now: i64) -> Option<i64> {
+        self.trust_expires.map(|e| (e - now).div_euclid(86_400))
+    }
+}
+
+/// Counts per category, so "where are my other photos" answers itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Photos in the library at Apple (not hidden, not deleted).
+    pub photos: u64,
+    /// Videos at Apple.
+    pub videos: u64,
+    /// Hidden items at Apple.
+    pub hidden: u64,
+    /// Items in Recently Deleted at Apple.
+    pub recently_deleted: u64,
+    /// Items the box holds from this zone.
+    pub downloaded: u64,
+    /// Items the box moved to its trash because iCloud deleted them.
+    pub trashed: u64,
+}
+
+/// Where a zone's sync stands.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ZoneState {
+    /// Change-feed token after the last complete pass.
+    pub sync_token: Option<String>,
+    /// True once a full listing finished.
+    pub full_done: bool,
+    /// Token captured when the running full listing started.
+    pub pending_token: Option<String>,
+    /// Which listing (0 = library, 1 = hidden) and rank the running full listing reached.
+    pub cursor: (u8, u64),
+    /// Unix second of the last full listing.
+    pub last_full: i64,
+    /// Counts at Apple and here.
+    pub counts: Counts,
+}
+
+/// The sealed session table and the zone table.
+pub struct SessionStore {
+    db: Arc<Database>,
+    cipher: XChaCha20Poly1305,
+}
+
+impl SessionStore {
+    /// Opens the tables, creating the box key on first use.
+    pub fn open(db: Arc<Database>, data_dir: &Path) -> Result<Self> {
+        let key = box_key(data_dir)?;
+        let cipher = XChaCha20Poly1305::new_from_slice(&key)
+            .map_err(|_| Error::Store("bad box key length".into()))?;
+        let txn = db.begin_write().map_err(redb::Error::from)?;
+        txn.open_table(SESSIONS).map_err(redb::Error::from)?;
+        txn.open_table(ZONES).map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(Self { db, cipher })
+    }
+
+    /// Every Apple ID signed in on this box.
+    pub fn accounts(&self) -> Result<Vec<String>> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(SESSIONS).map_err(redb::Error::from)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(redb::Error::from)? {
+            out.push(row.map_err(redb::Error::from)?.0.value().to_string());
+        }
+        Ok(out)
+    }
+
+    /// The session of `apple_id`.
+    pub fn load(&self, apple_id: &str) -> Result<Option<Session>> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(SESSIONS).map_err(redb::Error::from)?;
+        let Some(sealed) = table.get(apple_id).map_err(redb::Error::from)? else {
+            return Ok(None);
+        };
+        let sealed = sealed.value();
+        if sealed.len() < 24 {
+            return Err(Error::Store("sealed session too short".into()));
+        }
+        let (nonce, body) = sealed.split_at(24);
+        let nonce = chacha20poly1305::XNonce::try_from(nonce)
+            .map_err(|_| Error::Store("bad nonce".into()))?;
+        let clear = self
+            .cipher
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: body,
+                    aad: apple_id.as_bytes(),
+                },
+            )
+            .map_err(|_| {
+                Error::Store(format!(
+                    "the session of {apple_id} does not open with this box's {KEY_FILE}"
+                ))
+            })?;
+        serde_json::from_slice(&clear)
+            .map(Some)
+            .map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// Seals and saves a session.
+    pub fn save(&self, session: &Session) -> Result<()> {
+        let clear = serde_json::to_vec(session).map_err(|e| Error::Store(e.to_string()))?;
+        let mut nonce_bytes = [0u8; 24];
+        getrandom::fill(&mut nonce_bytes).map_err(|e| Error::Store(e.to_string()))?;
+        let nonce = chacha20poly1305::XNonce::try_from(&nonce_bytes[..])
+            .map_err(|_| Error::Store("bad nonce".into()))?;
+        let body = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: &clear,
+                    aad: session.apple_id.as_bytes(),
+                },
+            )
+            .map_err(|_| Error::Store("sealing failed".into()))?;
+        let mut sealed = nonce_bytes.to_vec();
+        sealed.extend_from_slice(&body);
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        txn.open_table(SESSIONS)
+            .map_err(redb::Error::from)?
+            .insert(session.apple_id.as_str(), sealed.as_slice())
+            .map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
+    }
+
+    /// A zone's sync state.
+    pub fn zone(&self, key: &str) -> Result<ZoneState> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(ZONES).map_err(redb::Error::from)?;
+        let Some(v) = table.get(key).map_err(redb::Error::from)? else {
+            return Ok(ZoneState::default());
+        };
+        serde_json::from_slice(v.value()).map_err(|e| Error::Store(e.to_string()))
+    }
+
+    /// Saves a zone's sync state.
+    pub fn save_zone(&self, key: &str, state: &ZoneState) -> Result<()> {
+        let bytes = serde_json::to_vec(state).map_err(|e| Error::Store(e.to_string()))?;
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        txn.open_table(ZONES)
+            .map_err(redb::Error::from)?
+            .insert(key, bytes.as_slice())
+            .map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
+    }
+
+    /// Every zone state of an account, by zone key.
+    pub fn zones_of(&self, apple_id: &str) -> Result<Vec<(String, ZoneState)>> {
+        let prefix = format!("{apple_id}|");
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(ZONES).map_err(redb::Error::from)?;
+        let mut out = Vec::new();
+        for row in table.range(prefix.as_str()..).map_err(redb::Error::from)? {
+            let (k, v) = row.map_err(redb::Error::from)?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            let state =
+                serde_json::from_slice(v.value()).map_err(|e| Error::Store(e.to_string()))?;
+            out.push((k.value()[prefix.len()..].to_string(), state));
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the box key, or creates it (0600, fsynced) on first use.
+fn box_key(data_dir: &Path) -> Result<[u8; 32]> {
+    let path = data_dir.join(KEY_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Store(format!("{} is not a 32-byte key", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| Error::Store(e.to_string()))?;
+            let tmp = data_dir.join(format!("{KEY_FILE}.tmp"));
+            write_private(&tmp, &key)?;
+            std::fs::rename(&tmp, &path).map_err(Error::io(&path))?;
+            Ok(key)
+        }
+        Err(e) => Err(Error::io(&path)(e)),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(Error::io(path))?;
+    f.write_all(bytes).map_err(Error::io(path))?;
+    f.sync_all().map_err(Error::io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_are_sealed_and_bound_to_the_box_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(Database::create(dir.path().join("c.redb")).unwrap());
+        let store = SessionStore::open(Arc::clone(&db), dir.path()).unwrap();
+        let mut s = Session::new("me@example.com", false);
+        s.password = Some("hunter2-secret".into());
+        s.trust_token = Some("TRUST-TOKEN-XYZ".into());
+        store.save(&s).unwrap();
+        let back = store.load("me@example.com").unwrap().unwrap();
+        assert_eq!(back.password.as_deref(), Some("hunter2-secret"));
+        assert_eq!(back.client_id, s.client_id);
+        drop(store);
+        drop(db);
+        let raw = std::fs::read(dir.path().join("c.redb")).unwrap();
+        let find = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+        assert!(!find(b"hunter2-secret"));
+        assert!(!find(b"TRUST-TOKEN-XYZ"));
+        // Another box key cannot open it.
+        std::fs::write(dir.path().join(KEY_FILE), [7u8; 32]).unwrap();
+        let db = Arc::new(Database::create(dir.path().join("c.redb")).unwrap());
+        let other = SessionStore::open(db, dir.path()).unwrap();
+        assert!(other.load("me@example.com").is_err());
+    }
+}
