@@ -71,6 +71,7 @@ impl Accounts {
                 return Err(Error::CannotRemoveOwner);
             }
             users.remove(name.as_str())?;
+            super::app_passwords::revoke_all(&txn, &name)?;
             db::end_sessions(&mut txn.open_table(db::SESSIONS)?, &name, None)?
         };
         txn.commit()?;

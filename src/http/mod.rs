@@ -7,6 +7,7 @@
 mod account;
 mod albums;
 pub mod assets;
+mod dav;
 mod error;
 mod gallery;
 pub mod guard;

@@ -3,10 +3,12 @@
 //! stricter; the tests walk [`ROUTES`] and try each one without a session.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use super::state::AppState;
-use super::{account, albums, assets, gallery, import, photos, settings, setup, status, thumbs};
+use super::{
+    account, albums, assets, dav, gallery, import, photos, settings, setup, status, thumbs,
+};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +31,10 @@ pub enum Access {
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/assets/{file}", Access::Public),
     ("GET", "/healthz", Access::Public),
+    // WebDAV signs in with HTTP Basic itself (src/dav); every method goes there.
+    ("GET", "/dav", Access::Public),
+    ("GET", "/dav/", Access::Public),
+    ("GET", "/dav/{*path}", Access::Public),
     ("GET", "/setup", Access::Wizard),
     ("GET", "/setup/welcome", Access::WizardOpen),
     ("POST", "/setup/welcome", Access::WizardOpen),
@@ -91,6 +97,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/dav", any(dav::serve))
+        .route("/dav/", any(dav::serve))
+        .route("/dav/{*path}", any(dav::serve))
         .route("/setup", get(setup::resume))
         .route(
             "/setup/welcome",

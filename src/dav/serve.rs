@@ -1,0 +1,133 @@
+//! The HTTP side: who is asking (HTTP Basic), may they (their own folder only), then
+//! dav-server on their tree. Status codes are WebDAV's: 401 with a challenge, 403 for another
+//! user's folder, 429 while throttled.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use base64::Engine;
+use dav_server::DavHandler;
+
+use super::Dav;
+use super::fs::UserFs;
+use crate::accounts::LoginError;
+
+/// The mount point.
+pub const PREFIX: &str = "/dav";
+
+impl Dav {
+    /// Answers one request under [`PREFIX`]. `client` feeds the login throttle.
+    pub async fn handle(self: Arc<Self>, req: Request<Body>, client: IpAddr) -> Response<Body> {
+        let path = req.uri().path().to_owned();
+        let Some(rest) = path.strip_prefix(PREFIX) else {
+            return plain(StatusCode::NOT_FOUND, "not found");
+        };
+        let folder = rest
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let Some((name, secret)) = basic_credentials(&req) else {
+            return challenge();
+        };
+        let dav = Arc::clone(&self);
+        let checked =
+            tokio::task::spawn_blocking(move || dav.accounts.check_basic(&name, &secret, client))
+                .await;
+        let user = match checked {
+            Ok(Ok((user, _role))) => user,
+            Ok(Err(LoginError::Throttled { retry_after })) => {
+                let mut r = plain(StatusCode::TOO_MANY_REQUESTS, "too many attempts");
+                if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return r;
+            }
+            Ok(Err(LoginError::BadCredentials)) => return challenge(),
+            Ok(Err(LoginError::Other(e))) => {
+                tracing::error!("webdav sign-in: {e}");
+                return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            }
+            Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        };
+        if folder.is_empty() {
+            return plain(
+                StatusCode::NOT_FOUND,
+                &format!("your folder is {PREFIX}/{user}/"),
+            );
+        }
+        // The folder segment must be exactly the signed-in name; an encoded or other name
+        // is refused before dav-server sees the request.
+        if folder != user {
+            return plain(StatusCode::FORBIDDEN, "this is not your folder");
+        }
+        self.serve_user(req, user).await
+    }
+
+    async fn serve_user(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {
+        let mtime = req
+            .headers()
+            .get("x-oc-mtime")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        let prefix = format!("{PREFIX}/{user}");
+        let fs = UserFs {
+            dav: Arc::clone(&self),
+            user: user.clone(),
+            mtime,
+        };
+        let handler = DavHandler::builder()
+            .filesystem(Box::new(fs))
+            .locksystem(self.locks.clone())
+            .strip_prefix(prefix)
+            .principal(user)
+            .build_handler();
+        let is_put = req.method() == axum::http::Method::PUT;
+        let mut response = handler.handle(req).await.map(Body::new);
+        if is_put && mtime.is_some() && response.status().is_success() {
+            response
+                .headers_mut()
+                .insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+        }
+        response
+    }
+}
+
+/// The user name and secret of an `Authorization: Basic` header.
+fn basic_credentials(req: &Request<Body>) -> Option<(String, String)> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (name, secret) = text.split_once(':')?;
+    Some((name.to_owned(), secret.to_owned()))
+}
+
+fn challenge() -> Response<Body> {
+    let mut r = plain(
+        StatusCode::UNAUTHORIZED,
+        "sign in with your shoebox name and an app password",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"shoebox\", charset=\"UTF-8\""),
+    );
+    r
+}
+
+fn plain(status: StatusCode, text: &str) -> Response<Body> {
+    let mut r = Response::new(Body::from(text.to_owned()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
