@@ -141,7 +141,8 @@ async fn keep_thumbnails(state: AppState) {
     }
 }
 
-/// Hourly upkeep: expired sessions, and trash past the retention the settings name.
+/// Hourly upkeep: expired sessions, trash past the retention the settings name, stalled
+/// WebDAV uploads.
 async fn sweep(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
     loop {
@@ -163,6 +164,8 @@ async fn sweep(state: AppState) {
             Ok(Err(e)) => tracing::warn!("trash purge: {e}"),
             _ => {}
         }
+        let st = state.clone();
+        let _ = tokio::task::spawn_blocking(move || st.dav.sweep_spool(crate::dav::STALE)).await;
         let st = state.clone();
         match tokio::task::spawn_blocking(move || st.accounts.purge_expired()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),

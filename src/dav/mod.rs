@@ -45,6 +45,21 @@ pub struct Options {
     pub reserve: u64,
 }
 
+impl Options {
+    /// The defaults, with `SHOEBOX_DAV_RESERVE_MB` overriding the reserve (tests use it to
+    /// stand for a full disk).
+    pub fn from_env() -> Self {
+        let mut o = Self::default();
+        if let Some(mb) = std::env::var("SHOEBOX_DAV_RESERVE_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            o.reserve = mb.saturating_mul(1 << 20);
+        }
+        o
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self { reserve: 512 << 20 }

@@ -56,7 +56,7 @@ impl Services {
         let dav = Arc::new(Dav::new(
             Arc::clone(&library),
             Arc::clone(&accounts),
-            crate::dav::Options::default(),
+            crate::dav::Options::from_env(),
         ));
         Self {
             dav,

@@ -7,6 +7,7 @@
 
 mod cli;
 mod crash;
+mod dav;
 mod harness;
 mod photos;
 mod serve;
