@@ -12,6 +12,7 @@
 mod error;
 mod file;
 mod fs;
+mod library;
 mod serve;
 mod tree;
 

@@ -8,14 +8,17 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
 use base64::Engine;
-use dav_server::DavHandler;
+use dav_server::{DavHandler, DavMethodSet};
 
 use super::Dav;
 use super::fs::UserFs;
+use super::library::LibraryFs;
 use crate::accounts::LoginError;
 
 /// The mount point.
 pub const PREFIX: &str = "/dav";
+/// The read-only library view under the mount point (it shadows a user of that name).
+pub const LIBRARY: &str = "library";
 
 impl Dav {
     /// Answers one request under [`PREFIX`]. `client` feeds the login throttle.
@@ -58,12 +61,27 @@ impl Dav {
                 &format!("your folder is {PREFIX}/{user}/"),
             );
         }
+        if folder == LIBRARY {
+            return self.serve_library(req, user).await;
+        }
         // The folder segment must be exactly the signed-in name; an encoded or other name
         // is refused before dav-server sees the request.
         if folder != user {
             return plain(StatusCode::FORBIDDEN, "this is not your folder");
         }
         self.serve_user(req, user).await
+    }
+
+    async fn serve_library(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {
+        let handler = DavHandler::builder()
+            .filesystem(Box::new(LibraryFs {
+                dav: Arc::clone(&self),
+            }))
+            .methods(DavMethodSet::WEBDAV_RO)
+            .strip_prefix(format!("{PREFIX}/{LIBRARY}"))
+            .principal(user)
+            .build_handler();
+        handler.handle(req).await.map(Body::new)
     }
 
     async fn serve_user(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {

@@ -666,3 +666,55 @@ fn rclone_copies_once_resumes_after_kill_and_the_library_matches_an_import() {
         "a photo is in the library twice"
     );
 }
+
+/// The hrefs of a Depth 1 PROPFIND, without the folder itself.
+fn children(url: &str, auth: &str) -> Vec<String> {
+    let (code, body) = curl(&["-u", auth, "-X", "PROPFIND", "-H", "Depth: 1", url]);
+    assert_eq!(code, 207, "{url}");
+    let body = String::from_utf8_lossy(&body);
+    body.split("<D:href>")
+        .skip(2)
+        .filter_map(|s| s.split("</D:href>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+/// `/dav/library/YYYY/MM/` shows what was uploaded, original bytes, with Range, read-only.
+fn library_view_by_year_and_month() {
+    if !have("curl") {
+        return;
+    }
+    let r = rig();
+    let photo = r.photo.to_str().unwrap();
+    let put = curl(&["-u", &r.app, "-T", photo, &format!("{}/anna/p.jpg", r.base)]);
+    assert_eq!(put.0, 201);
+    let host = format!("http://127.0.0.1:{}", r.port);
+    let years = children(&format!("{}/library/", r.base), &r.app);
+    assert_eq!(years.len(), 1, "{years:?}");
+    let months = children(&format!("{host}{}", years[0]), &r.app);
+    assert_eq!(months.len(), 1, "{months:?}");
+    let files = children(&format!("{host}{}", months[0]), &r.app);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("/p.jpg"), "{files:?}");
+    let original = std::fs::read(&r.photo).unwrap();
+    let url = format!("{host}{}", files[0]);
+    assert_eq!(curl(&["-u", &r.app, &url]).1, original);
+    let (code, part) = curl(&["-u", &r.app, "-r", "5-24", &url]);
+    assert_eq!((code, part.as_slice()), (206, &original[5..25]));
+    let (code, _) = curl(&[
+        "-u",
+        &r.app,
+        "-T",
+        photo,
+        &format!("{host}{}x.jpg", months[0]),
+    ]);
+    assert!(
+        code == 403 || code == 405,
+        "PUT into the library view answered {code}"
+    );
+    assert_eq!(
+        curl(&["-X", "PROPFIND", &format!("{}/library/", r.base)]).0,
+        401
+    );
+}
