@@ -13,6 +13,7 @@ mod gallery;
 pub mod guard;
 mod import;
 mod page;
+mod phone;
 mod photos;
 pub mod routes;
 mod settings;

@@ -7,7 +7,7 @@ use axum::routing::{any, get, post};
 
 use super::state::AppState;
 use super::{
-    account, albums, assets, dav, gallery, import, photos, settings, setup, status, thumbs,
+    account, albums, assets, dav, gallery, import, phone, photos, settings, setup, status, thumbs,
 };
 
 /// Who may use a route.
@@ -72,6 +72,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/status", Access::User),
     ("GET", "/status/events", Access::User),
     ("GET", "/api/status", Access::User),
+    ("GET", "/phone", Access::User),
+    ("POST", "/phone/app-passwords", Access::User),
+    ("POST", "/phone/app-passwords/{id}/revoke", Access::User),
+    ("POST", "/phone/delete-trashes", Access::Admin),
     ("GET", "/account", Access::User),
     ("POST", "/account/password", Access::User),
     ("GET", "/users", Access::Admin),
@@ -142,6 +146,10 @@ pub fn router() -> Router<AppState> {
         .route("/status", get(status::page))
         .route("/status/events", get(status::events))
         .route("/api/status", get(status::api))
+        .route("/phone", get(phone::page))
+        .route("/phone/app-passwords", post(phone::mint))
+        .route("/phone/app-passwords/{id}/revoke", post(phone::revoke))
+        .route("/phone/delete-trashes", post(phone::delete_trashes))
         .route("/account", get(account::account))
         .route("/account/password", post(account::change_password))
         .route("/users", get(account::users).post(account::add_user))

@@ -718,3 +718,95 @@ fn library_view_by_year_and_month() {
         401
     );
 }
+
+/// A WebDAV request through the in-process app (no port), signed in with Basic.
+async fn dav_status(c: &mut crate::web::Client, method: &str, path: &str, auth: &str) -> u16 {
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Basic {}", base64_basic(auth)))
+        .header("depth", "0")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    c.send(req).await.status.as_u16()
+}
+
+#[tokio::test]
+/// The phone page: address and QR, an app password shown once that works for WebDAV until it
+/// is revoked; every form carries the CSRF token; only admins see the delete setting.
+async fn phone_page_mints_shows_once_and_revokes_app_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = crate::web::Client::new(dir.path());
+    crate::web::set_up(&mut c).await;
+    let page = c.get("/phone").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("/dav/ada/") && page.body.contains("<svg"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("/phone/delete-trashes"));
+    let forms = page.body.matches("<form").count();
+    assert_eq!(forms, page.body.matches("name=\"csrf\"").count());
+
+    let minted = c
+        .post("/phone/app-passwords", &[("label", "Ada's phone")])
+        .await;
+    assert_eq!(minted.status, 200, "{}", minted.body);
+    let secret = minted
+        .body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(secret.len(), 29, "{secret}");
+    assert!(
+        !c.get("/phone").await.body.contains(&secret),
+        "the secret is shown again"
+    );
+    let auth = format!("ada:{secret}");
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/ada/", &auth).await,
+        207
+    );
+
+    let id = c.state().accounts.app_passwords("ada").unwrap()[0]
+        .id
+        .clone();
+    let revoked = c
+        .post(&format!("/phone/app-passwords/{id}/revoke"), &[])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/ada/", &auth).await,
+        401
+    );
+
+    // The admin setting, and the status page's upload card.
+    assert!(!c.state().dav.delete_trashes().unwrap());
+    c.get("/phone").await;
+    c.post("/phone/delete-trashes", &[("on", "1")]).await;
+    assert!(c.state().dav.delete_trashes().unwrap());
+    let auth = format!("ada:{}", crate::web::OWNER_PW);
+    let put = axum::http::Request::builder()
+        .method("PUT")
+        .uri("/dav/ada/x.jpg")
+        .header("authorization", format!("Basic {}", base64_basic(&auth)))
+        .body(axum::body::Body::from(
+            std::fs::read(crate::harness::fixture("photo.jpg")).unwrap(),
+        ))
+        .unwrap();
+    assert_eq!(c.send(put).await.status.as_u16(), 201);
+    assert_eq!(c.state().library.counts().unwrap().trashed, 0);
+    assert_eq!(
+        dav_status(&mut c, "DELETE", "/dav/ada/x.jpg", &auth).await,
+        204
+    );
+    assert_eq!(c.state().library.counts().unwrap().trashed, 1);
+    let status = c.get("/status").await.body;
+    assert!(
+        status.contains("Phone uploads") && status.contains("/x.jpg"),
+        "{status}"
+    );
+}
