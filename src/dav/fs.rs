@@ -393,13 +393,18 @@ impl DavFileSystem for UserFs {
 
     fn get_prop<'a>(&'a self, path: &'a DavPath, prop: DavProp) -> FsFuture<'a, Vec<u8>> {
         let entry = self.lookup(path);
+        let id = format!("{}:{}", self.user, String::from_utf8_lossy(path.as_bytes()));
         async move {
-            entry
-                .await?
+            let entry = entry.await?;
+            if let Some(xml) = entry
                 .props
-                .into_iter()
+                .iter()
                 .find(|p| p.namespace == prop.namespace && p.name == prop.name)
-                .and_then(|p| p.xml)
+                .and_then(|p| p.xml.clone())
+            {
+                return Ok(xml);
+            }
+            super::nextcloud::prop(&entry, &id, prop.namespace.as_deref(), &prop.name)
                 .ok_or(FsError::NotFound)
         }
         .boxed()

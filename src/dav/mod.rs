@@ -13,6 +13,7 @@ mod error;
 mod file;
 mod fs;
 mod library;
+mod nextcloud;
 mod serve;
 mod tree;
 
@@ -125,6 +126,8 @@ impl Dav {
             recent: Mutex::new(VecDeque::new()),
         };
         dav.sweep_spool(Duration::ZERO);
+        // Chunked uploads cut by a restart are not resumed: clients start them over.
+        let _ = std::fs::remove_dir_all(dav.spool.with_file_name("nextcloud"));
         dav
     }
 

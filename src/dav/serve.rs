@@ -13,6 +13,7 @@ use dav_server::{DavHandler, DavMethodSet};
 use super::Dav;
 use super::fs::UserFs;
 use super::library::LibraryFs;
+use super::nextcloud;
 use crate::accounts::LoginError;
 
 /// The mount point.
@@ -21,17 +22,16 @@ pub const PREFIX: &str = "/dav";
 pub const LIBRARY: &str = "library";
 
 impl Dav {
-    /// Answers one request under [`PREFIX`]. `client` feeds the login throttle.
+    /// Answers one request under [`PREFIX`] or the Nextcloud paths. `client` feeds the
+    /// login throttle.
     pub async fn handle(self: Arc<Self>, req: Request<Body>, client: IpAddr) -> Response<Body> {
         let path = req.uri().path().to_owned();
-        let Some(rest) = path.strip_prefix(PREFIX) else {
-            return plain(StatusCode::NOT_FOUND, "not found");
-        };
-        let folder = rest
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or_default();
+        if path == "/status.php" {
+            return nextcloud::status();
+        }
+        if path.ends_with("/cloud/capabilities") {
+            return nextcloud::capabilities();
+        }
         let Some((name, secret)) = basic_credentials(&req) else {
             return challenge();
         };
@@ -55,13 +55,41 @@ impl Dav {
             }
             Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
         };
+        if path.starts_with("/ocs/") {
+            if path.ends_with("/cloud/user") {
+                return nextcloud::user(&user);
+            }
+            return plain(StatusCode::NOT_IMPLEMENTED, "not supported");
+        }
+        let first = |rest: &str| {
+            rest.trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if let Some(rest) = path.strip_prefix(nextcloud::UPLOADS) {
+            if first(rest) != user {
+                return plain(StatusCode::FORBIDDEN, "this is not your folder");
+            }
+            return self.serve_chunks(req, user).await;
+        }
+        let (folder, prefix) = if let Some(rest) = path.strip_prefix(nextcloud::FILES) {
+            (first(rest), format!("{}{user}", nextcloud::FILES))
+        } else if path == "/remote.php/webdav" || path.starts_with("/remote.php/webdav/") {
+            (user.clone(), "/remote.php/webdav".to_owned())
+        } else if let Some(rest) = path.strip_prefix(PREFIX) {
+            (first(rest), format!("{PREFIX}/{user}"))
+        } else {
+            return plain(StatusCode::NOT_IMPLEMENTED, "not supported");
+        };
         if folder.is_empty() {
             return plain(
                 StatusCode::NOT_FOUND,
                 &format!("your folder is {PREFIX}/{user}/"),
             );
         }
-        if folder == LIBRARY {
+        if folder == LIBRARY && prefix.starts_with(PREFIX) {
             return self.serve_library(req, user).await;
         }
         // The folder segment must be exactly the signed-in name; an encoded or other name
@@ -69,7 +97,7 @@ impl Dav {
         if folder != user {
             return plain(StatusCode::FORBIDDEN, "this is not your folder");
         }
-        self.serve_user(req, user).await
+        self.serve_user(req, user, prefix).await
     }
 
     async fn serve_library(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {
@@ -84,30 +112,47 @@ impl Dav {
         handler.handle(req).await.map(Body::new)
     }
 
-    async fn serve_user(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {
+    async fn serve_user(
+        self: Arc<Self>,
+        req: Request<Body>,
+        user: String,
+        prefix: String,
+    ) -> Response<Body> {
         let mtime = req
             .headers()
             .get("x-oc-mtime")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok());
-        let prefix = format!("{PREFIX}/{user}");
         let fs = UserFs {
             dav: Arc::clone(&self),
             user: user.clone(),
             mtime,
         };
+        let is_put = req.method() == axum::http::Method::PUT;
+        let file_id = req
+            .uri()
+            .path()
+            .strip_prefix(&prefix)
+            .and_then(|p| dav_server::davpath::DavPath::new(p).ok())
+            .and_then(|p| nextcloud::file_id_header(&user, &String::from_utf8_lossy(p.as_bytes())));
         let handler = DavHandler::builder()
             .filesystem(Box::new(fs))
             .locksystem(self.locks.clone())
             .strip_prefix(prefix)
             .principal(user)
             .build_handler();
-        let is_put = req.method() == axum::http::Method::PUT;
         let mut response = handler.handle(req).await.map(Body::new);
-        if is_put && mtime.is_some() && response.status().is_success() {
-            response
-                .headers_mut()
-                .insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+        if is_put && response.status().is_success() {
+            let h = response.headers_mut();
+            if mtime.is_some() {
+                h.insert("x-oc-mtime", HeaderValue::from_static("accepted"));
+            }
+            if let Some(etag) = h.get(header::ETAG).cloned() {
+                h.insert("oc-etag", etag);
+            }
+            if let Some(id) = file_id {
+                h.insert("oc-fileid", id);
+            }
         }
         response
     }
@@ -140,7 +185,7 @@ fn challenge() -> Response<Body> {
     r
 }
 
-fn plain(status: StatusCode, text: &str) -> Response<Body> {
+pub(super) fn plain(status: StatusCode, text: &str) -> Response<Body> {
     let mut r = Response::new(Body::from(text.to_owned()));
     *r.status_mut() = status;
     r.headers_mut().insert(

@@ -35,6 +35,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/dav", Access::Public),
     ("GET", "/dav/", Access::Public),
     ("GET", "/dav/{*path}", Access::Public),
+    // The Nextcloud apps' endpoints (src/dav/nextcloud.rs), Basic sign-in as above.
+    ("GET", "/status.php", Access::Public),
+    ("GET", "/ocs/{*path}", Access::Public),
+    ("GET", "/remote.php/{*path}", Access::Public),
     ("GET", "/setup", Access::Wizard),
     ("GET", "/setup/welcome", Access::WizardOpen),
     ("POST", "/setup/welcome", Access::WizardOpen),
@@ -104,6 +108,9 @@ pub fn router() -> Router<AppState> {
         .route("/dav", any(dav::serve))
         .route("/dav/", any(dav::serve))
         .route("/dav/{*path}", any(dav::serve))
+        .route("/status.php", any(dav::serve))
+        .route("/ocs/{*path}", any(dav::serve))
+        .route("/remote.php/{*path}", any(dav::serve))
         .route("/setup", get(setup::resume))
         .route(
             "/setup/welcome",

@@ -810,3 +810,58 @@ async fn phone_page_mints_shows_once_and_revokes_app_passwords() {
         "{status}"
     );
 }
+
+#[test]
+/// The Nextcloud desktop client (`nextcloudcmd`) syncs a folder of photos into shoebox through
+/// the Nextcloud endpoints, a 30 MB video in chunks (v2, joined on `MOVE .file`); everything
+/// arrives byte-identical and a second sync sends nothing.
+fn nextcloudcmd_syncs_photos_with_chunked_upload() {
+    if !have("nextcloudcmd") || !have("curl") {
+        return;
+    }
+    let b = new_box();
+    let (server, port) = start(&b.data, &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("phone");
+    std::fs::create_dir_all(src.join("Camera")).unwrap();
+    for f in ["photo.jpg", "live.jpg", "live.mov", "pug.heic"] {
+        std::fs::copy(crate::harness::fixture(f), src.join("Camera").join(f)).unwrap();
+    }
+    let big = crate::harness::noise(30_000_000, 11);
+    std::fs::write(src.join("Camera/big.mov"), &big).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let sync = || {
+        Command::new("nextcloudcmd")
+            .args(["--non-interactive", "-u", "anna", "-p", &b.app_pw])
+            .arg(&src)
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    let first = sync();
+    let log = String::from_utf8_lossy(&first.stderr).into_owned();
+    assert!(first.status.success(), "{log}");
+    assert!(
+        log.contains("/remote.php/dav/uploads/anna/"),
+        "the big file was not chunked:\n{log}"
+    );
+    let app = format!("anna:{}", b.app_pw);
+    for f in ["photo.jpg", "live.jpg", "live.mov", "pug.heic", "big.mov"] {
+        let (code, body) = curl(&["-u", &app, &format!("{url}/dav/anna/Camera/{f}")]);
+        assert_eq!(code, 200, "{f}");
+        assert_eq!(
+            body,
+            std::fs::read(src.join("Camera").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let again = sync();
+    let log = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{log}");
+    assert!(
+        !log.contains("PUT of"),
+        "a second sync re-sent files:\n{log}"
+    );
+    assert_eq!(spool_files(&b.data), 0);
+    drop(server);
+}
