@@ -176,7 +176,8 @@ pub fn upkeep(services: &Services, gc: bool) -> anyhow::Result<Upkeep> {
 }
 
 /// Hourly upkeep: expired sessions, trash past its retention with the purged photos'
-/// thumbnails, and once a day (or right after a purge) store garbage collection.
+/// thumbnails, once a day (or right after a purge) store garbage collection, and stalled
+/// WebDAV uploads.
 async fn sweep(state: AppState) {
     const GC_EVERY_HOURS: u32 = 24;
     let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
@@ -212,6 +213,8 @@ async fn sweep(state: AppState) {
             Ok(Err(e)) => tracing::warn!("upkeep: {e:#}"),
             Err(e) => tracing::warn!("upkeep task: {e}"),
         }
+        let st = state.clone();
+        let _ = tokio::task::spawn_blocking(move || st.dav.sweep_spool(crate::dav::STALE)).await;
         let st = state.clone();
         match tokio::task::spawn_blocking(move || st.accounts.purge_expired()).await {
             Ok(Ok(n)) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),

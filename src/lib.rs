@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod app;
 pub mod backup;
 pub mod cli;
+pub mod dav;
 pub mod http;
 pub mod icloud;
 pub mod import;

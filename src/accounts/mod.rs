@@ -7,6 +7,7 @@
 //! their token; passwords and tokens are never logged; a password change or reset ends the
 //! user's other sessions in the same transaction that stores the new hash.
 
+mod app_passwords;
 mod db;
 mod error;
 mod options;
@@ -24,6 +25,7 @@ use std::time::Instant;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
+pub use app_passwords::AppPassword;
 pub use error::{Error, LoginError, Result};
 pub use options::{Options, ThrottleOptions};
 pub use strength::Strength;
@@ -75,6 +77,7 @@ pub struct Accounts {
     db: Arc<Database>,
     hasher: Hasher,
     throttle: Mutex<Throttle>,
+    basic_cache: Mutex<app_passwords::BasicCache>,
     options: Options,
     recent: recent::Recent,
 }
@@ -94,6 +97,7 @@ impl Accounts {
             db,
             hasher,
             throttle: Mutex::new(Throttle::new(options.throttle.clone())),
+            basic_cache: Mutex::default(),
             options,
             recent: recent::Recent::default(),
         };
@@ -160,6 +164,12 @@ impl Accounts {
 
     fn throttle(&self) -> MutexGuard<'_, Throttle> {
         self.throttle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn basic_cache(&self) -> MutexGuard<'_, app_passwords::BasicCache> {
+        self.basic_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -73,6 +73,7 @@ impl Accounts {
             users.remove(name.as_str())?;
             txn.open_table(super::scope::OWN_UPLOADS_ONLY)?
                 .remove(name.as_str())?;
+            super::app_passwords::revoke_all(&txn, &name)?;
             db::end_sessions(&mut txn.open_table(db::SESSIONS)?, &name, None)?
         };
         self.commit(txn)?;

@@ -146,6 +146,26 @@ pub enum UserAction {
     },
     /// List accounts.
     List,
+    /// Make an app password for a phone or file manager (WebDAV); printed once.
+    AppPassword {
+        /// Account name.
+        name: String,
+        /// What it is for, e.g. "Anna's phone".
+        #[arg(long, default_value = "app")]
+        label: String,
+    },
+    /// List a person's app passwords (ids and labels, never the secrets).
+    AppPasswords {
+        /// Account name.
+        name: String,
+    },
+    /// Revoke one app password by its id.
+    RevokeAppPassword {
+        /// Account name.
+        name: String,
+        /// The id `app-passwords` lists.
+        id: String,
+    },
 }
 
 /// Runs the parsed command line.

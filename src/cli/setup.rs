@@ -88,6 +88,21 @@ pub fn user(data: &Path, action: UserAction) -> Result<()> {
             accounts.remove_user(&name)?;
             println!("removed {name}");
         }
+        UserAction::AppPassword { name, label } => {
+            let (_, secret) = accounts.mint_app_password(&name, &label)?;
+            println!("{secret}");
+        }
+        UserAction::AppPasswords { name } => {
+            for p in accounts.app_passwords(&name)? {
+                println!("{}\t{}\t{}", p.id, p.created, p.label);
+            }
+        }
+        UserAction::RevokeAppPassword { name, id } => {
+            if !accounts.revoke_app_password(&name, &id)? {
+                anyhow::bail!("{name} has no app password {id}");
+            }
+            println!("revoked {id}");
+        }
         UserAction::List => {
             for u in accounts.users()? {
                 let role = if u.role == Role::Admin {

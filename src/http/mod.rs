@@ -7,11 +7,13 @@
 mod account;
 mod albums;
 pub mod assets;
+mod dav;
 mod error;
 mod gallery;
 pub mod guard;
 mod import;
 mod page;
+mod phone;
 mod photos;
 pub mod routes;
 mod settings;

@@ -3,10 +3,12 @@
 //! stricter; the tests walk [`ROUTES`] and try each one without a session.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use super::state::AppState;
-use super::{account, albums, assets, gallery, import, photos, settings, setup, status, thumbs};
+use super::{
+    account, albums, assets, dav, gallery, import, phone, photos, settings, setup, status, thumbs,
+};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +31,14 @@ pub enum Access {
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/assets/{file}", Access::Public),
     ("GET", "/healthz", Access::Public),
+    // WebDAV signs in with HTTP Basic itself (src/dav); every method goes there.
+    ("GET", "/dav", Access::Public),
+    ("GET", "/dav/", Access::Public),
+    ("GET", "/dav/{*path}", Access::Public),
+    // The Nextcloud apps' endpoints (src/dav/nextcloud.rs), Basic sign-in as above.
+    ("GET", "/status.php", Access::Public),
+    ("GET", "/ocs/{*path}", Access::Public),
+    ("GET", "/remote.php/{*path}", Access::Public),
     ("GET", "/setup", Access::Wizard),
     ("GET", "/setup/welcome", Access::WizardOpen),
     ("POST", "/setup/welcome", Access::WizardOpen),
@@ -68,6 +78,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/status", Access::User),
     ("GET", "/status/events", Access::User),
     ("GET", "/api/status", Access::User),
+    ("GET", "/phone", Access::User),
+    ("POST", "/phone/app-passwords", Access::User),
+    ("POST", "/phone/app-passwords/{id}/revoke", Access::User),
+    ("POST", "/phone/delete-trashes", Access::Admin),
     ("GET", "/account", Access::User),
     ("POST", "/account/password", Access::User),
     ("GET", "/users", Access::Admin),
@@ -94,6 +108,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/dav", any(dav::serve))
+        .route("/dav/", any(dav::serve))
+        .route("/dav/{*path}", any(dav::serve))
+        .route("/status.php", any(dav::serve))
+        .route("/ocs/{*path}", any(dav::serve))
+        .route("/remote.php/{*path}", any(dav::serve))
         .route("/setup", get(setup::resume))
         .route(
             "/setup/welcome",
@@ -138,6 +158,10 @@ pub fn router() -> Router<AppState> {
         .route("/status", get(status::page))
         .route("/status/events", get(status::events))
         .route("/api/status", get(status::api))
+        .route("/phone", get(phone::page))
+        .route("/phone/app-passwords", post(phone::mint))
+        .route("/phone/app-passwords/{id}/revoke", post(phone::revoke))
+        .route("/phone/delete-trashes", post(phone::delete_trashes))
         .route("/account", get(account::account))
         .route("/account/password", post(account::change_password))
         .route("/users", get(account::users).post(account::add_user))

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::accounts::Accounts;
+use crate::dav::Dav;
 use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
@@ -31,6 +32,8 @@ pub struct Services {
     pub data_dir: PathBuf,
     /// Thumbnails and previews.
     pub derived: Derived,
+    /// WebDAV uploads from phones.
+    pub dav: Arc<Dav>,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
     /// The wizard was seen finished (it never reopens).
@@ -50,7 +53,13 @@ impl Services {
         jobs: Scheduler,
         data_dir: PathBuf,
     ) -> Self {
+        let dav = Arc::new(Dav::new(
+            Arc::clone(&library),
+            Arc::clone(&accounts),
+            crate::dav::Options::from_env(),
+        ));
         Self {
+            dav,
             library,
             accounts,
             settings,

@@ -14,7 +14,7 @@ use super::error::{HttpError, blocking};
 use super::guard::Viewer;
 use super::page::{Frame, render};
 use super::state::AppState;
-use super::views::status::{JobView, LibraryFigures, StatusView, page as status_page};
+use super::views::status::{JobView, LibraryFigures, StatusView, UploadsView, page as status_page};
 use crate::system::disks;
 
 /// Gathers every figure the status page shows.
@@ -53,7 +53,28 @@ pub fn gather(st: &AppState) -> Result<StatusView, HttpError> {
             savings: counts.savings(),
         },
         jobs,
+        uploads: uploads(&st.dav.activity()),
     })
+}
+
+fn uploads(a: &crate::dav::Activity) -> UploadsView {
+    UploadsView {
+        active: a.active,
+        receiving: a.receiving,
+        recent: a
+            .recent
+            .iter()
+            .map(|u| {
+                (
+                    u.user.clone(),
+                    u.path.clone(),
+                    u.size,
+                    u.at,
+                    u.outcome.to_owned(),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// `GET /status`.

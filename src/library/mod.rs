@@ -150,6 +150,18 @@ impl Library {
         Ok(entry.stamp == Some(stamp))
     }
 
+    /// The asset and blob this origin delivered last (sources that show what they sent,
+    /// like the WebDAV tree, read it after an ingest).
+    pub fn origin(&self, origin: &Origin) -> Result<Option<(AssetId, store::BlobId)>> {
+        let txn = self.db.begin_read()?;
+        let origins = txn.open_table(db::ORIGINS)?;
+        let Some(v) = origins.get(origin.key().as_str())? else {
+            return Ok(None);
+        };
+        let entry: db::OriginEntry = db::decode(v.value())?;
+        Ok(Some((entry.asset, entry.blob)))
+    }
+
     /// Runs store GC.
     pub fn gc(&self) -> Result<store::GcReport> {
         Ok(self.store.gc()?)

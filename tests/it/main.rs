@@ -9,6 +9,7 @@
 mod backup;
 mod cli;
 mod crash;
+mod dav;
 #[path = "../fake_icloud/mod.rs"]
 mod fake_icloud;
 mod harness;

@@ -85,6 +85,7 @@ fn navigation(nav: &Nav<'_>, csrf: &str) -> Markup {
             (item("/albums", "albums", "Albums"))
             (item("/trash", "trash", "Trash"))
             (item("/status", "status", "Status"))
+            (item("/phone", "phone", "Phone"))
             @if nav.admin {
                 (item("/import", "import", "Import"))
                 (item("/users", "users", "People"))

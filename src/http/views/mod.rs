@@ -6,6 +6,7 @@ pub mod components;
 pub mod gallery;
 pub mod import;
 pub mod layout;
+pub mod phone;
 pub mod photo;
 pub mod settings;
 pub mod setup;

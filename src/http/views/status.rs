@@ -34,6 +34,19 @@ pub struct StatusView {
     pub library: LibraryFigures,
     /// Jobs, newest first.
     pub jobs: Vec<JobView>,
+    /// Phone uploads (WebDAV).
+    pub uploads: UploadsView,
+}
+
+/// Phone uploads now and lately.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UploadsView {
+    /// Uploads in progress.
+    pub active: u64,
+    /// Bytes they received so far.
+    pub receiving: u64,
+    /// Latest finished uploads, newest first: (user, path, bytes, unix seconds, outcome).
+    pub recent: Vec<(String, String, u64, i64, String)>,
 }
 
 /// Library counts and sizes.
@@ -129,6 +142,20 @@ pub fn page(v: &StatusView, jobs: &[Snapshot]) -> Markup {
                     dt { "Free" } dd data-k="disk_free" { (bytes(v.disk_free)) " of " (bytes(v.disk_total)) }
                 }
                 @if v.disk_free < 2 << 30 { p.flash.problem { "Less than 2 GiB free: new photos will stop arriving when the disk is full. Add a bigger disk or remove photos from the trash." } }
+            }))
+            (card("Phone uploads", None, &html! {
+                dl.facts {
+                    dt { "Uploading now" } dd data-k="dav_active" { (v.uploads.active) @if v.uploads.active > 0 { " (" (bytes(v.uploads.receiving)) " received)" } }
+                }
+                @if v.uploads.recent.is_empty() {
+                    p.muted { "No uploads since the box started." }
+                } @else {
+                    ul.plain {
+                        @for (user, path, size, at, outcome) in v.uploads.recent.iter().take(8) {
+                            li { (user) ": " code { (path) } " · " (bytes(*size)) " · " (outcome) " · " (super::phone::ago(*at)) }
+                        }
+                    }
+                }
             }))
             (card("Library", None, &html! {
                 dl.facts {
