@@ -101,6 +101,17 @@ impl Dav {
     }
 
     async fn serve_library(self: Arc<Self>, req: Request<Body>, user: String) -> Response<Body> {
+        // A member an administrator limited to their own uploads does not browse the family's.
+        let (dav, name) = (Arc::clone(&self), user.clone());
+        let limited = tokio::task::spawn_blocking(move || dav.accounts.own_uploads_only(&name))
+            .await
+            .map_or(true, |r| r.unwrap_or(true));
+        if limited {
+            return plain(
+                StatusCode::FORBIDDEN,
+                "an administrator limited this account to its own uploads",
+            );
+        }
         let handler = DavHandler::builder()
             .filesystem(Box::new(LibraryFs {
                 dav: Arc::clone(&self),

@@ -865,3 +865,43 @@ fn nextcloudcmd_syncs_photos_with_chunked_upload() {
     assert_eq!(spool_files(&b.data), 0);
     drop(server);
 }
+
+#[tokio::test]
+/// A member an administrator limited to their own uploads uploads as before but cannot browse
+/// the family's library view; lifting the limit opens it.
+async fn a_limited_member_cannot_browse_the_library_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = crate::web::Client::new(dir.path());
+    crate::web::set_up(&mut c).await;
+    let pw = "another long passphrase";
+    c.state()
+        .accounts
+        .add_user("bob", pw, shoebox::accounts::Role::Member)
+        .unwrap();
+    let auth = format!("bob:{pw}");
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/library/", &auth).await,
+        207
+    );
+    c.state()
+        .accounts
+        .set_own_uploads_only("bob", true)
+        .unwrap();
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/library/", &auth).await,
+        403
+    );
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/bob/", &auth).await,
+        207,
+        "their own folder stays"
+    );
+    c.state()
+        .accounts
+        .set_own_uploads_only("bob", false)
+        .unwrap();
+    assert_eq!(
+        dav_status(&mut c, "PROPFIND", "/dav/library/", &auth).await,
+        207
+    );
+}
