@@ -636,32 +636,18 @@ pub async fn swipe(b: &Browser, id: u64) {
         .await
         .unwrap()
         .unwrap();
-    let stage = b.css("figure.stage").await;
-    let swipe = |dx: f64| {
-        TouchActions::new("finger".to_string())
-            .then(PointerAction::MoveToElement {
-                element: stage.clone(),
-                duration: None,
-                x: 0.0,
-                y: 0.0,
-            })
-            .then(PointerAction::Down {
-                button: MOUSE_BUTTON_LEFT,
-            })
-            .then(PointerAction::MoveBy {
-                duration: Some(std::time::Duration::from_millis(150)),
-                x: dx,
-                y: 0.0,
-            })
-            .then(PointerAction::Up {
-                button: MOUSE_BUTTON_LEFT,
-            })
-    };
-    b.client.perform_actions(swipe(-160.0)).await.unwrap();
+    swipe_stage(b, -160.0).await;
     b.wait_path(&older).await;
     println!("swipe left: {page} -> {older}");
+    swipe_stage(b, 160.0).await;
+    b.wait_path(&page).await;
+    b.client.release_actions().await.unwrap();
+}
+
+/// A one-finger horizontal swipe of `dx` pixels across the photo (real touch input).
+async fn swipe_stage(b: &Browser, dx: f64) {
     let stage = b.css("figure.stage").await;
-    let back = TouchActions::new("finger".to_string())
+    let swipe = TouchActions::new("finger".to_string())
         .then(PointerAction::MoveToElement {
             element: stage,
             duration: None,
@@ -673,13 +659,11 @@ pub async fn swipe(b: &Browser, id: u64) {
         })
         .then(PointerAction::MoveBy {
             duration: Some(std::time::Duration::from_millis(150)),
-            x: 160.0,
+            x: dx,
             y: 0.0,
         })
         .then(PointerAction::Up {
             button: MOUSE_BUTTON_LEFT,
         });
-    b.client.perform_actions(back).await.unwrap();
-    b.wait_path(&page).await;
-    b.client.release_actions().await.unwrap();
+    b.client.perform_actions(swipe).await.unwrap();
 }
