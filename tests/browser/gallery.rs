@@ -609,6 +609,15 @@ pub async fn select_into_album(b: &Browser) {
     assert_eq!(counter, "2 selected:");
     b.shot("20-selected").await;
     b.button("Add to album").await.click().await.unwrap();
+    // The form posts and comes back to a fresh "/" (not in selection mode): wait for that
+    // page, or the next navigation would race the post.
+    b.until("the page after the post", || async {
+        let fresh = b
+            .js("return document.readyState === 'complete' && !document.querySelector('form.selection.selecting');")
+            .await;
+        (fresh == json!(true)).then_some(())
+    })
+    .await;
     b.wait_path("/").await;
     b.goto("/albums").await;
     let link = b
@@ -646,7 +655,8 @@ pub async fn swipe(b: &Browser, id: u64) {
 
 /// A one-finger horizontal swipe of `dx` pixels across the photo (real touch input).
 async fn swipe_stage(b: &Browser, dx: f64) {
-    let stage = b.css("figure.stage").await;
+    // The page may still be arriving after a navigation: wait for the photo.
+    let stage = b.wait_css("figure.stage img").await;
     let swipe = TouchActions::new("finger".to_string())
         .then(PointerAction::MoveToElement {
             element: stage,
