@@ -8,6 +8,10 @@ use super::error::{Error, Result};
 use super::strength::{MIN_CHARS, MIN_SCORE, password_strength};
 use super::{Accounts, Now, Role, User, normalize_name, to_user};
 
+/// Names that would collide with the box's own paths: `/dav/library/` is the read-only view
+/// of the whole library, so a user called "library" could never reach their upload folder.
+const RESERVED: [&str; 1] = ["library"];
+
 impl Accounts {
     /// Creates the owner, an admin that cannot be removed. Fails with
     /// [`Error::OwnerExists`] when any user exists, so there is never a second owner.
@@ -18,7 +22,7 @@ impl Accounts {
         self.insert_user(name, password, Role::Admin, true, Now::real())
     }
 
-    /// Adds a user. Fails with [`Error::InvalidName`], [`Error::WeakPassword`],
+    /// Adds a user. Names the box uses in its own paths (`/dav/library/`) are refused. Fails with [`Error::InvalidName`], [`Error::WeakPassword`],
     /// [`Error::NameTaken`], or [`Error::NoOwnerYet`] before the owner exists.
     pub fn add_user(&self, name: &str, password: &str, role: Role) -> Result<User> {
         self.insert_user(name, password, role, false, Now::real())
@@ -33,6 +37,11 @@ impl Accounts {
         now: Now,
     ) -> Result<User> {
         let name = normalize_name(name)?;
+        if RESERVED.contains(&name.as_str()) {
+            return Err(Error::InvalidName {
+                reason: "that name is taken by the box itself; choose another",
+            });
+        }
         check_password(&name, password)?;
         let record = UserRecord {
             role,

@@ -18,7 +18,7 @@ use crate::accounts::LoginError;
 
 /// The mount point.
 pub const PREFIX: &str = "/dav";
-/// The read-only library view under the mount point (it shadows a user of that name).
+/// The read-only library view under the mount point (a reserved name: no user can have it).
 pub const LIBRARY: &str = "library";
 
 impl Dav {

@@ -283,3 +283,13 @@ fn a_member_can_be_limited_to_their_uploads_and_it_ends_with_the_account() {
         Err(Error::NoSuchUser { .. })
     ));
 }
+
+#[test]
+fn the_box_own_names_cannot_be_user_names() {
+    let (_dir, a) = with_owner();
+    assert!(matches!(
+        a.add_user("Library", PW, Role::Member),
+        Err(Error::InvalidName { .. })
+    ));
+    a.add_user("librarian", PW, Role::Member).unwrap();
+}
