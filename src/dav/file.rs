@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use bytes::{Buf, Bytes};
-use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
+use dav_server::fs::{DavDirEntry, DavFile, DavMetaData, FsError, FsFuture, FsResult};
 use futures_util::FutureExt;
 use tokio::io::AsyncWriteExt;
 
@@ -24,6 +24,20 @@ const MAX_READ: usize = 1 << 20;
 /// Metadata of a tree entry (or of an upload in progress).
 #[derive(Clone, Debug)]
 pub(super) struct Meta(pub Entry);
+
+/// A listed child (name, entry), for the upload tree and the library view alike.
+pub(super) struct Child(pub String, pub Entry);
+
+impl DavDirEntry for Child {
+    fn name(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+
+    fn metadata(&self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let meta = Meta(self.1.clone());
+        async move { Ok(Box::new(meta) as Box<dyn DavMetaData>) }.boxed()
+    }
+}
 
 impl DavMetaData for Meta {
     fn len(&self) -> u64 {

@@ -12,7 +12,7 @@ use futures_util::FutureExt;
 use http::StatusCode;
 use redb::ReadableDatabase;
 
-use super::file::{Meta, Reader, Source, Upload, blocking};
+use super::file::{Child, Meta, Reader, Source, Upload, blocking};
 use super::tree::{self, Content, Entry, Kind, Prop, Segs};
 use super::{Dav, Error, unix_now};
 use crate::store::BlobId;
@@ -168,20 +168,6 @@ impl UserFs {
             }) as Box<dyn DavFile>)
         }
         .boxed()
-    }
-}
-
-/// A listed child.
-struct Child(String, Entry);
-
-impl DavDirEntry for Child {
-    fn name(&self) -> Vec<u8> {
-        self.0.as_bytes().to_vec()
-    }
-
-    fn metadata(&self) -> FsFuture<'_, Box<dyn DavMetaData>> {
-        let meta = Meta(self.1.clone());
-        async move { Ok(Box::new(meta) as Box<dyn DavMetaData>) }.boxed()
     }
 }
 

@@ -14,7 +14,7 @@ use dav_server::fs::{
 };
 use futures_util::FutureExt;
 
-use super::file::{Meta, Reader, Source, blocking};
+use super::file::{Child, Meta, Reader, Source, blocking};
 use super::tree::{Content, Entry, Kind};
 use super::{Dav, Error};
 use crate::library::{Asset, Filter, Library, State};
@@ -167,19 +167,6 @@ fn lookup(library: &Library, node: &Node) -> super::Result<Entry> {
         Node::File(y, m, name) => month_files(library, *y, *m)?
             .remove(name)
             .ok_or(Error::NotFound),
-    }
-}
-
-struct Child(String, Entry);
-
-impl DavDirEntry for Child {
-    fn name(&self) -> Vec<u8> {
-        self.0.as_bytes().to_vec()
-    }
-
-    fn metadata(&self) -> FsFuture<'_, Box<dyn DavMetaData>> {
-        let meta = Meta(self.1.clone());
-        async move { Ok(Box::new(meta) as Box<dyn DavMetaData>) }.boxed()
     }
 }
 

@@ -157,53 +157,37 @@ pub trait Remote: Send + Sync {
     fn describe(&self) -> String;
 }
 
-impl<R: Remote + ?Sized> Remote for Box<R> {
-    fn list(&self, kind: Kind) -> Result<Vec<Listed>> {
-        (**self).list(kind)
-    }
-    fn get(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
-        (**self).get(kind, name)
-    }
-    fn get_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
-        (**self).get_range(kind, name, offset, len)
-    }
-    fn size(&self, kind: Kind, name: &str) -> Result<u64> {
-        (**self).size(kind, name)
-    }
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
-        (**self).put(kind, name, bytes)
-    }
-    fn delete(&self, kind: Kind, name: &str) -> Result<()> {
-        (**self).delete(kind, name)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
+/// A boxed or shared remote is a remote: every call goes to the one inside.
+macro_rules! forward_remote {
+    ($($wrapper:ident)::+) => {
+        impl<R: Remote + ?Sized> Remote for $($wrapper)::+<R> {
+            fn list(&self, kind: Kind) -> Result<Vec<Listed>> {
+                (**self).list(kind)
+            }
+            fn get(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+                (**self).get(kind, name)
+            }
+            fn get_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+                (**self).get_range(kind, name, offset, len)
+            }
+            fn size(&self, kind: Kind, name: &str) -> Result<u64> {
+                (**self).size(kind, name)
+            }
+            fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
+                (**self).put(kind, name, bytes)
+            }
+            fn delete(&self, kind: Kind, name: &str) -> Result<()> {
+                (**self).delete(kind, name)
+            }
+            fn describe(&self) -> String {
+                (**self).describe()
+            }
+        }
+    };
 }
 
-impl<R: Remote + ?Sized> Remote for std::sync::Arc<R> {
-    fn list(&self, kind: Kind) -> Result<Vec<Listed>> {
-        (**self).list(kind)
-    }
-    fn get(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
-        (**self).get(kind, name)
-    }
-    fn get_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
-        (**self).get_range(kind, name, offset, len)
-    }
-    fn size(&self, kind: Kind, name: &str) -> Result<u64> {
-        (**self).size(kind, name)
-    }
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
-        (**self).put(kind, name, bytes)
-    }
-    fn delete(&self, kind: Kind, name: &str) -> Result<()> {
-        (**self).delete(kind, name)
-    }
-    fn describe(&self) -> String {
-        (**self).describe()
-    }
-}
+forward_remote!(Box);
+forward_remote!(std::sync::Arc);
 
 /// Conformance checks every backend must pass; run by unit tests on [`Memory`] and by the
 /// integration tests against real S3 and WebDAV servers.
