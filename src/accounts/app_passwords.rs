@@ -7,8 +7,9 @@
 //! in memory under a hash of the name, the password and the stored PHC string: a changed
 //! password misses the cache at once). Failures go through the same throttle as web logins.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
@@ -60,9 +61,12 @@ pub struct AppPassword {
     pub created: i64,
 }
 
-/// Verified account passwords: key → when verified.
+/// Account password checks: the verified ones (key → when) and the ones in progress.
 #[derive(Default)]
-pub(super) struct BasicCache(HashMap<[u8; 32], Instant>);
+pub(super) struct BasicCache {
+    verified: HashMap<[u8; 32], Instant>,
+    verifying: HashSet<[u8; 32]>,
+}
 
 impl Accounts {
     /// Mints an app password for `user` and returns it with the secret, which is never
@@ -135,7 +139,11 @@ impl Accounts {
     }
 
     /// Checks HTTP Basic credentials: an app password of `name`, or its account password.
-    /// Returns the normalised name and current role. Throttled like [`Accounts::login`].
+    /// Returns the normalised name and current role. Guesses are throttled like
+    /// [`Accounts::login`]; right credentials are not counted as guesses: a valid app password
+    /// (a lookup) and an account password verified a moment ago pass before the throttle,
+    /// and requests with the same credentials wait for the one being verified, so a phone
+    /// opening ten connections at once is not locked out by its own burst.
     pub fn check_basic(
         &self,
         name: &str,
@@ -143,63 +151,105 @@ impl Accounts {
         client: IpAddr,
     ) -> Result<(String, Role), LoginError> {
         let name = normalize_name(name).unwrap_or_default();
-        if let Some(retry_after) = self.throttle().attempt(&name, Some(client), Instant::now()) {
-            tracing::info!(user = %name, %client, "basic auth throttled");
-            return Err(LoginError::Throttled { retry_after });
-        }
         let txn = self.db.begin_read()?;
         let user = if name.is_empty() {
             None
         } else {
             db::get_user(&txn.open_table(db::USERS)?, &name)?
         };
-        let Some(user) = user else {
-            drop(txn);
+        let app_ok = user.is_some()
+            && match txn.open_table(APP_PASSWORDS) {
+                Ok(table) => table
+                    .get(blake3::hash(secret.as_bytes()).as_bytes())?
+                    .map(|v| db::decode::<AppPasswordRecord>(v.value()))
+                    .transpose()?
+                    .is_some_and(|r| r.user == name),
+                Err(_) => false,
+            };
+        drop(txn);
+        if let (true, Some(user)) = (app_ok, &user) {
+            return Ok((name, user.role));
+        }
+        let key = user.as_ref().map(|u| cache_key(&name, secret, &u.password));
+        let _flight = key.map(|k| self.in_flight(k));
+        if let (Some(k), Some(user)) = (key, &user)
+            && self.remembered(&k)
+        {
+            return Ok((name, user.role));
+        }
+        if let Some(retry_after) = self.throttle().attempt(&name, Some(client), Instant::now()) {
+            tracing::info!(user = %name, %client, "basic auth throttled");
+            return Err(LoginError::Throttled { retry_after });
+        }
+        let (Some(user), Some(key)) = (user, key) else {
             self.hasher.decoy(secret);
             return Err(LoginError::BadCredentials);
         };
-        let app_ok = match txn.open_table(APP_PASSWORDS) {
-            Ok(table) => table
-                .get(blake3::hash(secret.as_bytes()).as_bytes())?
-                .map(|v| db::decode::<AppPasswordRecord>(v.value()))
-                .transpose()?
-                .is_some_and(|r| r.user == name),
-            Err(_) => false,
-        };
-        drop(txn);
-        let ok = app_ok || self.account_password_ok(&name, secret, &user.password)?;
-        if !ok {
+        if !self.hasher.verify(secret, &user.password)? {
             tracing::info!(user = %name, %client, "basic auth failed");
             return Err(LoginError::BadCredentials);
         }
+        self.remember(key);
         self.throttle().succeeded(&name, Some(client));
         Ok((name, user.role))
     }
 
-    /// The account password check, remembered for [`CACHE_TTL`].
-    fn account_password_ok(&self, name: &str, secret: &str, phc: &str) -> Result<bool> {
-        let mut hasher = blake3::Hasher::new();
-        for part in [name, secret, phc] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
-        }
-        let key = *hasher.finalize().as_bytes();
-        {
-            let cache = self.basic_cache();
-            if cache.0.get(&key).is_some_and(|at| at.elapsed() < CACHE_TTL) {
-                return Ok(true);
-            }
-        }
-        if !self.hasher.verify(secret, phc)? {
-            return Ok(false);
-        }
+    /// Whether these credentials were verified less than [`CACHE_TTL`] ago.
+    fn remembered(&self, key: &[u8; 32]) -> bool {
+        self.basic_cache()
+            .verified
+            .get(key)
+            .is_some_and(|at| at.elapsed() < CACHE_TTL)
+    }
+
+    fn remember(&self, key: [u8; 32]) {
         let mut cache = self.basic_cache();
-        cache.0.retain(|_, at| at.elapsed() < CACHE_TTL);
-        if cache.0.len() >= CACHE_MAX {
-            cache.0.clear();
+        cache.verified.retain(|_, at| at.elapsed() < CACHE_TTL);
+        if cache.verified.len() >= CACHE_MAX {
+            cache.verified.clear();
         }
-        cache.0.insert(key, Instant::now());
-        Ok(true)
+        cache.verified.insert(key, Instant::now());
+    }
+
+    /// Waits until no other request is verifying `key`, then marks it as being verified
+    /// until the returned guard drops.
+    fn in_flight(&self, key: [u8; 32]) -> InFlight<'_> {
+        let mut cache = self.basic_cache();
+        while cache.verifying.contains(&key) {
+            cache = self
+                .basic_done
+                .wait(cache)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        cache.verifying.insert(key);
+        InFlight {
+            accounts: self,
+            key,
+        }
+    }
+}
+
+/// The cache key of an account password check: a hash of the name, the password and the
+/// stored PHC string (a changed password misses at once).
+fn cache_key(name: &str, secret: &str, phc: &str) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for part in [name, secret, phc] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// A credential check in progress (see [`Accounts::in_flight`]).
+struct InFlight<'a> {
+    accounts: &'a Accounts,
+    key: [u8; 32],
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.accounts.basic_cache().verifying.remove(&self.key);
+        self.accounts.basic_done.notify_all();
     }
 }
 

@@ -19,7 +19,7 @@ mod strength;
 mod throttle;
 mod users;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
@@ -78,6 +78,8 @@ pub struct Accounts {
     hasher: Hasher,
     throttle: Mutex<Throttle>,
     basic_cache: Mutex<app_passwords::BasicCache>,
+    /// Signalled when an account password check in progress ends.
+    basic_done: Condvar,
     options: Options,
     recent: recent::Recent,
 }
@@ -98,6 +100,7 @@ impl Accounts {
             hasher,
             throttle: Mutex::new(Throttle::new(options.throttle.clone())),
             basic_cache: Mutex::default(),
+            basic_done: Condvar::new(),
             options,
             recent: recent::Recent::default(),
         };

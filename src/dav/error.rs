@@ -31,6 +31,12 @@ pub enum Error {
     /// The upload ended short of its announced length.
     #[error("the upload is incomplete")]
     Incomplete,
+    /// Too many sign-ins are pending at once.
+    #[error("too many sign-ins are waiting; try again in a few minutes")]
+    Busy,
+    /// The accounts refused or failed.
+    #[error("accounts: {0}")]
+    Accounts(String),
     /// A stored tree entry is unreadable.
     #[error("stored value in dav.tree is unreadable: {0}")]
     BadValue(String),
@@ -90,6 +96,8 @@ impl From<Error> for FsError {
                 FsError::InsufficientStorage
             }
             e @ (Error::Incomplete
+            | Error::Busy
+            | Error::Accounts(_)
             | Error::BadValue(_)
             | Error::Db(_)
             | Error::Library(_)

@@ -15,6 +15,7 @@ use redb::ReadableDatabase;
 use super::file::{Child, Meta, Reader, Source, Upload, blocking};
 use super::tree::{self, Content, Entry, Kind, Prop, Segs};
 use super::{Dav, Error, unix_now};
+use crate::library::Origin;
 use crate::store::BlobId;
 
 /// `user`'s tree, for one request.
@@ -285,8 +286,22 @@ impl DavFileSystem for UserFs {
         let (from, to) = (segs_of(from), segs_of(to));
         async move {
             let (from, to) = (from?, to?);
-            self.write(move |_, txn, user| {
-                tree::relocate(txn, user, &from, &to, false)?;
+            self.write(move |dav, txn, user| {
+                // The library follows, in the same transaction: an upload sent under a
+                // temporary name and then renamed is known by its final name.
+                for (old, new, entry) in tree::relocate(txn, user, &from, &to, false)? {
+                    if let Kind::File {
+                        content: Content::Asset { .. },
+                        ..
+                    } = entry.kind
+                    {
+                        let at = |path| Origin::Dav {
+                            user: user.to_owned(),
+                            path,
+                        };
+                        dav.library.move_origin(txn, &at(old), &at(new))?;
+                    }
+                }
                 Ok(())
             })
             .await

@@ -13,8 +13,10 @@ mod error;
 mod file;
 mod fs;
 mod library;
+mod login_flow;
 mod nextcloud;
 mod serve;
+mod sidecar;
 mod tree;
 
 use std::collections::VecDeque;
@@ -30,6 +32,7 @@ use crate::accounts::Accounts;
 use crate::library::{Incoming, Ingested, Library, Origin};
 
 pub use error::{Error, Result};
+pub use login_flow::{FLOW_TTL, Started};
 pub use tree::{Content, Entry, Kind};
 
 /// Admin settings of the WebDAV ingest.
@@ -106,6 +109,7 @@ pub struct Dav {
     active: AtomicU64,
     receiving: AtomicU64,
     recent: Mutex<VecDeque<Upload>>,
+    flows: login_flow::LoginFlows,
 }
 
 impl Dav {
@@ -124,6 +128,7 @@ impl Dav {
             active: AtomicU64::new(0),
             receiving: AtomicU64::new(0),
             recent: Mutex::new(VecDeque::new()),
+            flows: login_flow::LoginFlows::default(),
         };
         dav.sweep_spool(Duration::ZERO);
         // Chunked uploads cut by a restart are not resumed: clients start them over.
@@ -278,6 +283,16 @@ impl Dav {
             self.forget_kept(&[old]);
         }
         tracing::info!(user, path, size, outcome = label, "WebDAV upload stored");
+        let is_sidecar = std::path::Path::new(&path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xmp"));
+        if label != "kept"
+            && !is_sidecar
+            && let Err(e) = self.adopt_sidecars(user, segs)
+        {
+            // The photo is stored; the sidecar stays a plain file until the next try.
+            tracing::warn!(user, path, "attaching an earlier sidecar: {e}");
+        }
         let mut recent = self.recent();
         recent.push_front(Upload {
             user: user.to_owned(),

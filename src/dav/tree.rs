@@ -224,15 +224,18 @@ fn descendants(
     Ok(out)
 }
 
+/// An entry [`relocate`] wrote: its old path, its new path (`/a/b.jpg`) and the entry.
+pub type Relocated = (String, String, Entry);
+
 /// Moves (or copies) `from` and, for a folder, everything under it to `to`, whose parent must
-/// exist and which must not. Returns the entries written at the destination.
+/// exist and which must not. Returns what was written at the destination.
 pub fn relocate(
     txn: &WriteTransaction,
     user: &str,
     from: &[String],
     to: &[String],
     keep_source: bool,
-) -> Result<Vec<Entry>> {
+) -> Result<Vec<Relocated>> {
     if to.starts_with(from) {
         return Err(Error::Forbidden);
     }
@@ -266,9 +269,19 @@ pub fn relocate(
             table.remove(old.as_str())?;
         }
         table.insert(new.as_str(), encode(&e)?.as_slice())?;
-        written.push(e);
+        written.push((path_of(&old), path_of(&new), e));
     }
     Ok(written)
+}
+
+/// The path (`/a/b.jpg`) a key (`user \0 /a \0 b.jpg`) stands for.
+fn path_of(key: &str) -> String {
+    let mut parts = key.splitn(3, '\0').skip(1);
+    let (dir, name) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    format!("{dir}/{name}")
 }
 
 /// Replaces the entry at `segs` (which must exist) with `change` applied.
@@ -374,7 +387,15 @@ mod tests {
             Err(Error::Forbidden)
         ));
         relocate(&txn, "anna", &s("/a"), &s("/c"), true).unwrap();
-        relocate(&txn, "anna", &s("/a"), &s("/d"), false).unwrap();
+        let moved = relocate(&txn, "anna", &s("/a"), &s("/d"), false).unwrap();
+        let paths: Vec<(&str, &str)> = moved
+            .iter()
+            .map(|(a, b, _)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [("/a", "/d"), ("/a/b", "/d/b"), ("/a/b/y.jpg", "/d/b/y.jpg")]
+        );
         {
             let t = txn.open_table(TREE).unwrap();
             assert!(get(&t, "anna", &s("/a/b/y.jpg")).unwrap().is_none());

@@ -12,6 +12,7 @@ mod error;
 mod gallery;
 pub mod guard;
 mod import;
+mod login_flow;
 mod page;
 mod phone;
 mod photos;

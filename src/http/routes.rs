@@ -7,7 +7,8 @@ use axum::routing::{any, get, post};
 
 use super::state::AppState;
 use super::{
-    account, albums, assets, dav, gallery, import, phone, photos, settings, setup, status, thumbs,
+    account, albums, assets, dav, gallery, import, login_flow, phone, photos, settings, setup,
+    status, thumbs,
 };
 
 /// Who may use a route.
@@ -39,6 +40,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/status.php", Access::Public),
     ("GET", "/ocs/{*path}", Access::Public),
     ("GET", "/remote.php/{*path}", Access::Public),
+    // Nextcloud login flow v2 (src/http/login_flow.rs): the app's calls carry no session; the
+    // page it opens in the browser is a signed-in page like any other.
+    ("POST", "/index.php/login/v2", Access::Public),
+    ("POST", "/index.php/login/v2/poll", Access::Public),
+    ("GET", "/index.php/login/v2/flow/{token}", Access::User),
+    ("POST", "/index.php/login/v2/flow/{token}", Access::User),
     ("GET", "/setup", Access::Wizard),
     ("GET", "/setup/welcome", Access::WizardOpen),
     ("POST", "/setup/welcome", Access::WizardOpen),
@@ -114,6 +121,12 @@ pub fn router() -> Router<AppState> {
         .route("/status.php", any(dav::serve))
         .route("/ocs/{*path}", any(dav::serve))
         .route("/remote.php/{*path}", any(dav::serve))
+        .route("/index.php/login/v2", post(login_flow::start))
+        .route("/index.php/login/v2/poll", post(login_flow::poll))
+        .route(
+            "/index.php/login/v2/flow/{token}",
+            get(login_flow::ask).post(login_flow::grant),
+        )
         .route("/setup", get(setup::resume))
         .route(
             "/setup/welcome",

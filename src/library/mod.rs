@@ -18,6 +18,7 @@ mod filter;
 mod ingest;
 mod pairing;
 mod query;
+mod rename;
 mod tally;
 mod trash;
 

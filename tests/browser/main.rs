@@ -4,7 +4,8 @@
 //!
 //! - `new-box`: what a person does on a new box: the wizard (with the live password meter),
 //!   signing out and in, importing a folder from the browser and watching its progress bar fill
-//!   over Server-Sent Events, then the photos page.
+//!   over Server-Sent Events, then the photos page; then the Nextcloud app's sign-in (login flow
+//!   v2): the page it opens, signing in there and allowing it.
 //! - `gallery`: a library prepared on the command line (setup, import, thumbnails), then the
 //!   gallery: thumbnails, the timeline (justified rows, infinite scroll, the month scrubber,
 //!   the square grid), the photo page with its arrow keys and swipes, a Live Photo's motion
@@ -54,6 +55,7 @@ async fn a_new_box_in_a_real_browser() {
     new_box::sign_out_and_in(b).await;
     new_box::import_a_folder(b, rig.data.path()).await;
     new_box::wizard_is_gone(b).await;
+    new_box::nextcloud_app_signs_in(b).await;
     new_box::on_a_phone(b).await;
     rig.finish().await;
     println!("browser test took {:.1} s", started.elapsed().as_secs_f64());

@@ -251,6 +251,97 @@ pub async fn wizard_is_gone(b: &Browser) {
     }
 }
 
+/// The Nextcloud app signs in as it does on a phone (login flow v2): it asks the box for a
+/// flow, opens the flow's page in the browser, the person signs in there and allows it; the
+/// app's poll then receives an app password, once, which works for its WebDAV calls.
+pub async fn nextcloud_app_signs_in(b: &Browser) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let app = reqwest::Client::new();
+    let agent = "Mozilla/5.0 (iOS) Nextcloud-iOS/6.1.0";
+    let flow: serde_json::Value = app
+        .post(format!("{}/index.php/login/v2", b.base()))
+        .header("user-agent", agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let login = flow["login"].as_str().unwrap().to_owned();
+    let poll_url = flow["poll"]["endpoint"].as_str().unwrap().to_owned();
+    let token = flow["poll"]["token"].as_str().unwrap().to_owned();
+    let poll = || async {
+        app.post(&poll_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}"))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        poll().await.status(),
+        404,
+        "granted before anyone allowed it"
+    );
+
+    // The app opens the page; the person is not signed in in that browser.
+    b.button("Sign out").await.click().await.unwrap();
+    b.wait_path("/login").await;
+    b.client.goto(&login).await.unwrap();
+    b.wait_path("/login").await;
+    b.css("#f-name").await.send_keys(OWNER).await.unwrap();
+    b.css("#f-password")
+        .await
+        .send_keys(PASSPHRASE)
+        .await
+        .unwrap();
+    b.button("Sign in").await.click().await.unwrap();
+    let flow_path = login.split_once("127.0.0.1").unwrap().1;
+    let flow_path = &flow_path[flow_path.find('/').unwrap()..];
+    b.wait_path(flow_path).await;
+    assert_eq!(b.h1().await, "Connect an app");
+    let text = b.css("main").await.text().await.unwrap();
+    assert!(
+        text.contains("Nextcloud-iOS") && text.contains(OWNER),
+        "{text}"
+    );
+    b.shot("14b-nextcloud-allow").await;
+    b.button("Allow").await.click().await.unwrap();
+    b.until("the app to be connected", || async {
+        let text = b.css("main").await.text().await.ok()?;
+        text.contains("Go back to the app").then_some(())
+    })
+    .await;
+    b.shot("14c-nextcloud-connected").await;
+
+    let answer = poll().await;
+    assert_eq!(answer.status(), 200);
+    let creds: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(creds["loginName"], OWNER);
+    assert_eq!(creds["server"].as_str(), Some(b.base()));
+    let password = creds["appPassword"].as_str().unwrap().to_owned();
+    assert_eq!(
+        poll().await.status(),
+        404,
+        "the password is handed out once"
+    );
+    let propfind = app
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{}/remote.php/dav/files/{OWNER}/", b.base()),
+        )
+        .basic_auth(OWNER, Some(&password))
+        .header("depth", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(propfind.status().as_u16(), 207);
+    // The Phone page lists it under the app's name, to revoke.
+    b.goto("/phone").await;
+    let text = b.css("main").await.text().await.unwrap();
+    assert!(text.contains("Nextcloud-iOS"), "{text}");
+}
+
 /// The main pages on a phone-sized window, for the eye.
 pub async fn on_a_phone(b: &Browser) {
     b.client.set_window_size(390, 844).await.unwrap();

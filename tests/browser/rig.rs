@@ -210,6 +210,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// `http://127.0.0.1:PORT` of the server.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))

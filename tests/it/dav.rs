@@ -533,7 +533,7 @@ fn cut_upload_and_full_disk_leave_nothing() {
     r.server = None;
 }
 
-fn base64_basic(userpass: &str) -> String {
+pub fn base64_basic(userpass: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(userpass)
 }

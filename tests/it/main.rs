@@ -14,6 +14,7 @@ mod dav;
 mod fake_icloud;
 mod harness;
 mod icloud;
+mod phone_apps;
 mod photos;
 mod serve;
 mod thumbs;

@@ -108,6 +108,30 @@ fn instructions(server: &str, dav_url: &str, user: &str) -> Markup {
     }
 }
 
+/// The page a Nextcloud app opens to sign in (login flow v2): who is asking, and a button
+/// that grants it an app password. `done` is the answer after granting.
+pub fn grant_page(token: &str, action: &str, user: &str, client: &str, done: bool) -> Markup {
+    html! {
+        h1 { "Connect an app" }
+        @if done {
+            div.flash.ok role="status" {
+                p { strong { (client) } " is connected to " strong { (user) } "'s photos with its own app password." }
+                p { "Go back to the app. You can revoke its access on the " a href="/phone" { "Phone" } " page." }
+            }
+        } @else {
+            (card("Allow this app?", None, &html! {
+                p { strong { (client) } " asks to upload photos to the box as " strong { (user) } " and to see your uploads." }
+                p.muted { "It gets an app password of its own, which you can revoke on the Phone page; your password is not shared." }
+                form.stack method="post" action=(action) {
+                    (csrf(token))
+                    button.primary type="submit" { "Allow" }
+                }
+                p { a href="/" { "Cancel" } }
+            }))
+        }
+    }
+}
+
 /// A QR code of `text` as inline SVG (dark modules as one path).
 pub fn qr_svg(text: &str) -> Markup {
     let Ok(qr) = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium) else {
@@ -171,5 +195,22 @@ mod tests {
         assert!(!plain.contains("aaaaa-bbbbb"));
         assert!(plain.contains("/phone/app-passwords/abc/revoke"));
         assert!(plain.contains("name=\"csrf\""));
+    }
+
+    #[test]
+    fn the_grant_page_names_the_app_and_posts_with_a_token() {
+        let ask = grant_page(
+            "t",
+            "/index.php/login/v2/flow/x",
+            "anna",
+            "<Nextcloud iOS>",
+            false,
+        )
+        .into_string();
+        assert!(ask.contains("&lt;Nextcloud iOS&gt;"), "{ask}");
+        assert!(ask.contains("action=\"/index.php/login/v2/flow/x\""));
+        assert!(ask.contains("name=\"csrf\""));
+        let done = grant_page("t", "/x", "anna", "app", true).into_string();
+        assert!(!done.contains("<form") && done.contains("Go back to the app"));
     }
 }
