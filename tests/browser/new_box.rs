@@ -285,6 +285,8 @@ pub async fn nextcloud_app_signs_in(b: &Browser) {
     );
 
     // The app opens the page; the person is not signed in in that browser.
+    b.goto("/").await;
+    b.wait_path("/").await;
     b.button("Sign out").await.click().await.unwrap();
     b.wait_path("/login").await;
     b.client.goto(&login).await.unwrap();
