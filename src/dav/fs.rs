@@ -1,7 +1,8 @@
 //! One user's upload tree as a dav-server file system. Every operation is confined to
 //! `user`'s keys in `dav.tree`; paths arrive normalised by dav-server.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use dav_server::davpath::DavPath;
 use dav_server::fs::{
@@ -25,6 +26,10 @@ pub(super) struct UserFs {
     pub user: String,
     /// The client's `X-OC-Mtime` for an upload, unix seconds.
     pub mtime: Option<i64>,
+    /// Entries this request listed: a `PROPFIND` asks for each child's properties right after
+    /// listing the folder, and answering those from here saves a database read and a
+    /// blocking-thread hop per child. Emptied by any write.
+    pub listed: Arc<Mutex<HashMap<Segs, Entry>>>,
 }
 
 fn segs_of(path: &DavPath) -> FsResult<Segs> {
@@ -33,11 +38,27 @@ fn segs_of(path: &DavPath) -> FsResult<Segs> {
 }
 
 impl UserFs {
+    pub(super) fn new(dav: Arc<Dav>, user: String, mtime: Option<i64>) -> Self {
+        Self {
+            dav,
+            user,
+            mtime,
+            listed: Arc::default(),
+        }
+    }
+
+    fn listed(&self) -> std::sync::MutexGuard<'_, HashMap<Segs, Entry>> {
+        self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lookup(&self, path: &DavPath) -> FsFuture<'_, Entry> {
         let segs = segs_of(path);
         let (dav, user) = (Arc::clone(&self.dav), self.user.clone());
         async move {
             let segs = segs?;
+            if let Some(entry) = self.listed().get(&segs) {
+                return Ok(entry.clone());
+            }
             blocking(move || {
                 let txn = dav.db.begin_read()?;
                 let Ok(table) = txn.open_table(tree::TREE) else {
@@ -60,6 +81,7 @@ impl UserFs {
         change: impl FnOnce(&Dav, &redb::WriteTransaction, &str) -> super::Result<T> + Send + 'static,
     ) -> FsFuture<'_, T> {
         let (dav, user) = (Arc::clone(&self.dav), self.user.clone());
+        self.listed().clear();
         async move {
             blocking(move || {
                 let txn = dav.db.begin_write()?;
@@ -75,6 +97,7 @@ impl UserFs {
     #[allow(clippy::needless_pass_by_value)] // dav-server hands it over by value
     fn open_write(&self, path: &DavPath, options: OpenOptions) -> FsFuture<'_, Box<dyn DavFile>> {
         let segs = segs_of(path);
+        self.listed().clear();
         async move {
             let segs = segs?;
             if segs.is_empty() {
@@ -194,6 +217,7 @@ impl DavFileSystem for UserFs {
         let (dav, user) = (Arc::clone(&self.dav), self.user.clone());
         async move {
             let segs = segs?;
+            let parent = segs.clone();
             let children = blocking(move || {
                 let txn = dav.db.begin_read()?;
                 let Ok(table) = txn.open_table(tree::TREE) else {
@@ -205,6 +229,14 @@ impl DavFileSystem for UserFs {
                 tree::children(&table, &user, &segs)
             })
             .await?;
+            {
+                let mut listed = self.listed();
+                for (name, entry) in &children {
+                    let mut at = parent.clone();
+                    at.push(name.clone());
+                    listed.insert(at, entry.clone());
+                }
+            }
             let items = children
                 .into_iter()
                 .map(|(name, e)| Ok(Box::new(Child(name, e)) as Box<dyn DavDirEntry>));

@@ -134,11 +134,7 @@ impl Dav {
             .get("x-oc-mtime")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<i64>().ok());
-        let fs = UserFs {
-            dav: Arc::clone(&self),
-            user: user.clone(),
-            mtime,
-        };
+        let fs = UserFs::new(Arc::clone(&self), user.clone(), mtime);
         let is_put = req.method() == axum::http::Method::PUT;
         let file_id = req
             .uri()
