@@ -10,7 +10,8 @@
 #   scripts/bench-dav.sh [CORPUS]      (default /work/bench-corpus)
 #
 # Environment: N (rounds, default 3), WORK (default /work/bench-work/dav), SHOEBOX (binary,
-# default <repo>/target/release/shoebox), BIG_GIB (default 4), PROPFIND_FILES (default 10000).
+# default <repo>/target/release/shoebox), BIG_GIB (default 4), PROPFIND_FILES (default 10000),
+# PARTS (which of the three to run, default "1 2 3"; part 3 alone needs no corpus).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +22,8 @@ WORK="${WORK:-/work/bench-work/dav}"
 SHOEBOX="${SHOEBOX:-$top/target/release/shoebox}"
 BIG_GIB="${BIG_GIB:-4}"
 PROPFIND_FILES="${PROPFIND_FILES:-10000}"
+PARTS="${PARTS:-1 2 3}"
+part() { case " $PARTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 PW="correct horse battery staple"
 
 command -v rclone >/dev/null || { echo "rclone is needed" >&2; exit 1; }
@@ -58,6 +61,7 @@ remote() {
   RCLONE_CONFIG_SB_PASS="$(rclone obscure "$3")"; export RCLONE_CONFIG_SB_PASS
 }
 
+if part 1; then
 bytes=$(du -sb "$CORPUS" | cut -f1)
 files=$(find "$CORPUS" -type f | wc -l)
 echo "## corpus: $CORPUS, $files files, $((bytes / 1048576)) MiB; $N rounds"
@@ -90,8 +94,11 @@ done
 sb=$(median <"$WORK/shoebox.times"); pl=$(median <"$WORK/plain.times")
 echo "| upload of the corpus with rclone (median of $N, incl. final sync) | shoebox ${sb} ms ($(awk -v b="$bytes" -v t="$sb" 'BEGIN{printf "%.1f", b/1048576/(t/1000)}') MiB/s) | rclone serve webdav ${pl} ms ($(awk -v b="$bytes" -v t="$pl" 'BEGIN{printf "%.1f", b/1048576/(t/1000)}') MiB/s) | ratio $(awk -v a="$sb" -v b="$pl" 'BEGIN{printf "%.2f", b/a}')x |"
 
+fi
+
 # 2. Peak RSS during one big upload.
 read -r pid port app < <(start_shoebox "$WORK/sb")
+if part 2; then
 big="$WORK/big.bin"; rm -f "$big"; truncate -s "${BIG_GIB}G" "$big"
 t0=$(now_ns)
 code=$(curl -s -o /dev/null -w '%{http_code}' -u "anna:$app" -T "$big" "http://127.0.0.1:$port/dav/anna/big.mov")
@@ -99,7 +106,9 @@ t1=$(now_ns)
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 echo "| ${BIG_GIB} GiB single-file upload (curl, HTTP $code) | $(( (t1 - t0) / 1000000 )) ms | peak RSS of shoebox serve: $((hwm / 1024)) MiB |"
 rm -f "$big"
+fi
 
+if part 3; then
 # 3. PROPFIND of a folder with many uploads (tiny distinct files, sent with rclone).
 src="$WORK/many"; rm -rf "$src"; mkdir -p "$src/f"
 python3 - "$src/f" "$PROPFIND_FILES" <<'EOF'
@@ -118,6 +127,17 @@ for _ in 1 2 3 4 5; do
   awk -v t="$t" 'BEGIN{print int(t*1000)}' >>"$WORK/propfind.times"
 done
 listed=$(grep -o '<D:response>' "$WORK/propfind.xml" | wc -l)
-echo "| PROPFIND Depth 1 of a folder of $PROPFIND_FILES uploads ($((listed - 1)) listed) | median $(median <"$WORK/propfind.times") ms of 5 |"
+echo "| PROPFIND Depth 1 (allprop) of a folder of $PROPFIND_FILES uploads ($((listed - 1)) listed) | median $(median <"$WORK/propfind.times") ms of 5 |"
+# What the Nextcloud apps ask for: named DAV:, oc: and nc: properties.
+body='<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns" xmlns:nc="http://nextcloud.org/ns"><d:prop><d:getlastmodified/><d:getcontentlength/><d:getetag/><d:resourcetype/><oc:id/><oc:fileid/><oc:permissions/><oc:size/><nc:has-preview/></d:prop></d:propfind>'
+: >"$WORK/propfind-nc.times"
+for _ in 1 2 3 4 5; do
+  t=$(curl -s -o "$WORK/propfind-nc.xml" -w '%{time_total}' -u "anna:$app" -X PROPFIND -H 'Depth: 1' \
+    -H 'Content-Type: application/xml' --data "$body" "http://127.0.0.1:$port/remote.php/dav/files/anna/f/")
+  awk -v t="$t" 'BEGIN{print int(t*1000)}' >>"$WORK/propfind-nc.times"
+done
+listed=$(grep -o '<d:response>\|<D:response>' "$WORK/propfind-nc.xml" | wc -l)
+echo "| PROPFIND Depth 1 (Nextcloud's properties) of the same folder ($((listed - 1)) listed) | median $(median <"$WORK/propfind-nc.times") ms of 5 |"
+fi
 stop "$pid"
 rm -rf "$WORK/sb" "$WORK/plain" "$src"
