@@ -95,6 +95,8 @@ pub fn classify(e: &remote::Error, url: &RemoteUrl) -> Problem {
     }
     if has(&[
         "connection refused",
+        // reqwest's text when the connection itself failed (no detail given).
+        "error sending request",
         "dns error",
         "failed to lookup",
         "error trying to connect",
