@@ -1,7 +1,8 @@
 //! The backup target stored on the box (sealed with the box key) against the real S3 and
 //! WebDAV servers of `backup.rs`: the connection test names wrong credentials and an
 //! unreachable host, "create" stores the target, and `shoebox backup` without `--repo` uses it; the
-//! repository then restores byte-identical from the command line with only the passphrase.
+//! repository then restores byte-identical from the command line with only the passphrase, and
+//! `serve` makes a snapshot by itself when the schedule says so.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -174,4 +175,83 @@ fn init_remember_makes_the_repository_this_boxs_target() {
         &["snapshots", "--repo", &server.url],
     ));
     assert_eq!(listed.lines().count(), 1, "{listed}");
+}
+
+/// Kills `serve` when the test ends, however it ends.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_backs_up_by_itself_when_its_time_comes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(server) = webdav(&tmp.path().join("dav")) else {
+        return;
+    };
+    let data = tmp.path().join("data");
+    photo_folder(&tmp.path().join("photos"), 2);
+    ok(&shoebox(
+        &data,
+        &["import", tmp.path().join("photos").to_str().unwrap()],
+    ));
+    ok(&run(
+        &server,
+        &data,
+        PASS,
+        &[
+            "backup",
+            "init",
+            "--remember",
+            "--repo",
+            &server.url,
+            "--kdf-memory-mib",
+            "8",
+        ],
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A one-second period stands in for the nightly slot; nobody presses anything.
+    let _serve = Serve(
+        command(
+            &data,
+            &[
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--no-mdns",
+            ],
+        )
+        .env("SHOEBOX_BACKUP_EVERY_SECS", "1")
+        .env_remove("SHOEBOX_PASSPHRASE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let listed = run(
+            &server,
+            &tmp.path().join("elsewhere"),
+            PASS,
+            &["snapshots", "--repo", &server.url],
+        );
+        if listed.status.success() && stdout(&listed).lines().any(|l| l.contains("files")) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot from the schedule: {}",
+            stdout(&listed)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
