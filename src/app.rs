@@ -37,6 +37,9 @@ pub enum StartupError {
     /// Accounts could not be opened.
     #[error("opening accounts: {0}")]
     Accounts(#[from] crate::accounts::Error),
+    /// The backup target could not be opened.
+    #[error("opening the backup settings: {0}")]
+    Backup(#[from] crate::backup::Error),
     /// Settings could not be opened.
     #[error("opening settings: {0}")]
     Settings(#[from] crate::system::Error),
@@ -70,12 +73,14 @@ pub fn services_with(data_dir: &Path, options: library::Options) -> Result<Servi
     let library = Arc::new(Library::with_db(Arc::clone(&db), data_dir, options).map_err(wrap)?);
     let accounts = Arc::new(Accounts::open(Arc::clone(&db))?);
     let settings = Arc::new(SettingsStore::open(db)?);
+    let backup = Arc::new(crate::backup::Backup::open(Arc::clone(&library))?);
     Ok(Services::new(
         library,
         accounts,
         settings,
         Scheduler::new(),
         data_dir.to_path_buf(),
+        backup,
     ))
 }
 
@@ -107,6 +112,12 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
         Arc::clone(&state.library),
         state.jobs.clone(),
     ));
+    let names = Arc::clone(&state.settings);
+    let backups = tokio::spawn(crate::backup::schedule::keep_backed_up(
+        Arc::clone(&state.backup),
+        state.jobs.clone(),
+        Arc::new(move || names.get().map(|s| s.device_name).unwrap_or_default()),
+    ));
     let app = http::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
@@ -114,6 +125,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), StartupError> {
     sweeper.abort();
     thumbnailer.abort();
     icloud.abort();
+    backups.abort();
     tracing::info!("stopping jobs at a safe point");
     let jobs = state.jobs.clone();
     let _ = tokio::task::spawn_blocking(move || jobs.shutdown()).await;

@@ -82,6 +82,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The run was asked to stop; what it uploaded is kept and the next run goes on from there.
+    #[error("the backup was stopped before it finished; the next run goes on from there")]
+    Cancelled,
+    /// No backup target is configured on this box.
+    #[error("no backup target is configured (set one up on the Backup page, or pass --repo)")]
+    NotConfigured,
+    /// A backup is already running.
+    #[error("a backup is already running")]
+    AlreadyRunning,
+    /// The background job could not be started.
+    #[error("could not start the backup: {0}")]
+    JobStart(String),
+    /// The box key or a value sealed with it failed.
+    #[error("sealed settings: {0}")]
+    Sealed(#[from] crate::boxkey::Error),
     /// The system's random source or the key derivation failed.
     #[error("cryptography: {0}")]
     Crypto(super::crypto::CryptoError),
@@ -104,5 +119,41 @@ impl Error {
 impl From<redb::TransactionError> for Error {
     fn from(e: redb::TransactionError) -> Self {
         Self::Db(e.into())
+    }
+}
+
+/// Why setting up a target (creating or adopting its repository) failed, in words for the page.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The remote cannot be used (see [`super::probe::Problem`]).
+    #[error("{0}")]
+    Connection(#[from] super::probe::Problem),
+    /// "Create" where a repository already is.
+    #[error(
+        "There is already a shoebox repository there. Choose \"Use existing repository\" and give its passphrase, or pick another place."
+    )]
+    AlreadyARepository,
+    /// "Use existing" where none is.
+    #[error("There is no shoebox repository there yet. Choose \"Create repository\".")]
+    NotARepository,
+    /// The passphrase opens no key.
+    #[error("This passphrase (or recovery key) does not open the repository there.")]
+    WrongPassphrase,
+    /// No passphrase typed.
+    #[error("Type a passphrase: the backup is encrypted with it.")]
+    NoPassphrase,
+    /// Anything else.
+    #[error("{0}")]
+    Other(Error),
+}
+
+impl From<Error> for SetupError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::AlreadyARepository(_) => Self::AlreadyARepository,
+            Error::NotARepository(_) => Self::NotARepository,
+            Error::WrongPassphrase { .. } => Self::WrongPassphrase,
+            other => Self::Other(other),
+        }
     }
 }

@@ -79,6 +79,8 @@ fn kind_byte(kind: Kind) -> u8 {
         Kind::Pack => 3,
         Kind::Index => 4,
         Kind::Snapshot => 5,
+        // Probe objects are plain text, never given a header; 0 is no kind.
+        Kind::Probe => 0,
     }
 }
 

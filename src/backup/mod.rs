@@ -1,9 +1,11 @@
 //! Encrypted off-site backup of the whole library (photos, catalog, albums, trash) to S3,
 //! WebDAV or a local folder, restorable with nothing but the remote and a passphrase.
 //!
-//! May import `store`, `library` and `jobs`. Layers: [`remote`] moves bytes by (kind, name);
+//! May import `store`, `library`, `jobs` and `boxkey`. Layers: [`remote`] moves bytes by (kind, name);
 //! [`repo`] seals and verifies objects with the master keys (`crypto`, byte layout in
 //! `format`); [`upload`] writes packs → index → snapshot; [`restore`] reads them back.
+//! [`target`] keeps the configured target (sealed with the box key) and the status of runs,
+//! [`Backup`] is the facade `serve` and the web app hold, [`schedule`] runs it nightly.
 //! Invariants: every object is immutable and named by its content (or a keyed hash of it);
 //! nothing is ever referenced before the object it points at was written; every byte read
 //! back is authenticated before use.
@@ -15,18 +17,24 @@ mod fetch;
 pub mod format;
 mod index;
 mod pack;
+pub mod probe;
 pub mod remote;
 mod repo;
 pub mod restore;
+pub mod schedule;
+mod service;
 pub mod snapshot;
+pub mod target;
 pub mod upload;
 
 pub use crypto::KdfParams;
-pub use error::{Error, Result};
+pub use error::{Error, Result, SetupError};
 pub use index::RemoteIndex;
 pub use pack::PACK_TARGET;
 pub use repo::{KeyInfo, Repo, new_recovery_key as repo_recovery_key};
+pub use service::{Backup, connect, describe_failure, test};
 pub use snapshot::Snapshot;
+pub use target::{Schedule, Status, Target, TargetStore};
 
 #[cfg(test)]
 mod tests;

@@ -152,6 +152,11 @@ fn run_with(
         let plain = format::encode_index(&new_packs).map_err(|e| Error::corrupt("index", e))?;
         repo.put_sealed(Kind::Index, &plain)?;
     }
+    // A stopped run skipped files: its packs and index stay (the next run adopts them), but
+    // a snapshot now would miss photos.
+    if progress.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
     let stream_len = stream.iter().map(|(_, l)| u64::from(*l)).sum();
     let newest = match snapshot::find(repo, None) {
         Ok(s) => Some(s),

@@ -41,6 +41,10 @@ pub enum BackupAction {
         /// argon2id memory in MiB for the key objects (lower only for tests).
         #[arg(long, default_value_t = 64, hide = true)]
         kdf_memory_mib: u32,
+        /// Also make it this box's target: URL, credentials and passphrase are kept sealed
+        /// in the catalog, so `shoebox backup` and `serve`'s nightly runs need none of them.
+        #[arg(long)]
+        remember: bool,
     },
     /// Check the repository: structure, and with --read-data every byte.
     Check {
@@ -186,16 +190,27 @@ fn host() -> String {
 
 /// `shoebox backup [init]`.
 pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
-    if let Some(BackupAction::Init { kdf_memory_mib }) = args.action {
+    if let Some(BackupAction::Init {
+        kdf_memory_mib,
+        remember,
+    }) = args.action
+    {
         let remote = open_remote(args.repo.as_deref())?;
         let pass = secret("SHOEBOX_PASSPHRASE", "New passphrase")?;
         let (_, recovery) = Repo::init(remote.clone(), &pass, kdf(kdf_memory_mib))?;
+        if remember {
+            remember_target(data, args.repo.as_deref().unwrap_or_default(), &pass)?;
+            println!("this box now backs up there by itself (nightly while `serve` runs)");
+        }
         println!("created an encrypted repository at {}", remote.describe());
         println!(
             "recovery key (write it down and keep it apart from the box; it is shown only now):"
         );
         println!("  {recovery}");
         return Ok(());
+    }
+    if args.repo.is_none() && args.action.is_none() {
+        return backup_configured(data, args);
     }
     let repo = open_repo(args.repo.as_deref())?;
     if let Some(BackupAction::Check { read_data }) = args.action {
@@ -257,6 +272,56 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
             }
         );
     }
+    Ok(())
+}
+
+/// Stores the target sealed in the library's catalog.
+fn remember_target(data: &Path, url: &str, passphrase: &str) -> Result<()> {
+    let lib = Library::open(data, Options::default())
+        .with_context(|| format!("opening the library in {}", data.display()))?;
+    let store = backup::TargetStore::open(lib.database(), data)?;
+    let creds = Credentials::from_env();
+    store.set_target(&backup::Target {
+        url: RemoteUrl::parse(url)?.to_url(),
+        access_key: creds.access_key,
+        secret_key: creds.secret_key,
+        user: creds.user,
+        password: creds.password,
+        passphrase: passphrase.to_string(),
+    })?;
+    Ok(())
+}
+
+/// `shoebox backup` without `--repo`: the target configured on the Backup page, with its
+/// stored credentials and passphrase; the outcome shows on that page too.
+fn backup_configured(data: &Path, args: &BackupArgs) -> Result<()> {
+    let lib = Library::open(data, Options::default())
+        .with_context(|| format!("opening the library in {}", data.display()))?;
+    let service = backup::Backup::open(Arc::new(lib))?;
+    if service.store().target()?.is_none() {
+        bail!(
+            "no repository: pass --repo URL, set SHOEBOX_REPO, or configure a target on the Backup page"
+        );
+    }
+    let options = upload::Options {
+        pack_target: args.pack_mib.max(1) * 1024 * 1024,
+        parallel: args.parallel.max(1),
+        host: host(),
+    };
+    let progress = Progress::new("backup");
+    let report = with_bar(&progress, || service.run_here(options, &progress))?;
+    println!(
+        "backup: snapshot {} of {} files ({}); uploaded {}{}",
+        short(&report.snapshot),
+        report.files,
+        HumanBytes(report.bytes),
+        HumanBytes(report.uploaded),
+        if report.unchanged {
+            " (nothing changed)"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::accounts::Accounts;
+use crate::backup::Backup;
 use crate::dav::Dav;
 use crate::jobs::Scheduler;
 use crate::library::Library;
@@ -34,6 +35,8 @@ pub struct Services {
     pub derived: Derived,
     /// WebDAV uploads from phones.
     pub dav: Arc<Dav>,
+    /// Off-site backup: its target, status and runs.
+    pub backup: Arc<Backup>,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
     /// The wizard was seen finished (it never reopens).
@@ -52,6 +55,7 @@ impl Services {
         settings: Arc<SettingsStore>,
         jobs: Scheduler,
         data_dir: PathBuf,
+        backup: Arc<Backup>,
     ) -> Self {
         let dav = Arc::new(Dav::new(
             Arc::clone(&library),
@@ -60,6 +64,7 @@ impl Services {
         ));
         Self {
             dav,
+            backup,
             library,
             accounts,
             settings,

@@ -5,20 +5,19 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
 use super::http::Cookie;
+use crate::boxkey::BoxKey;
 
 /// Apple ID → sealed session.
 const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.sessions");
 /// "apple id|database|zone" → zone sync state (JSON).
 const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.zones");
 /// Name of the box key file in the data directory.
-pub const KEY_FILE: &str = "icloud.key";
+pub const KEY_FILE: &str = crate::boxkey::KEY_FILE;
 
 /// Trust lasts about 30 days at Apple (the `X-APPLE-WEBAUTH-USER` cookie's life).
 pub const TRUST_DAYS: i64 = 30;
@@ -128,20 +127,18 @@ pub struct ZoneState {
 /// The sealed session table and the zone table.
 pub struct SessionStore {
     db: Arc<Database>,
-    cipher: XChaCha20Poly1305,
+    key: BoxKey,
 }
 
 impl SessionStore {
     /// Opens the tables, creating the box key on first use.
     pub fn open(db: Arc<Database>, data_dir: &Path) -> Result<Self> {
-        let key = box_key(data_dir)?;
-        let cipher = XChaCha20Poly1305::new_from_slice(&key)
-            .map_err(|_| Error::Store("bad box key length".into()))?;
+        let key = BoxKey::open(data_dir).map_err(|e| Error::Store(e.to_string()))?;
         let txn = db.begin_write().map_err(redb::Error::from)?;
         txn.open_table(SESSIONS).map_err(redb::Error::from)?;
         txn.open_table(ZONES).map_err(redb::Error::from)?;
         txn.commit().map_err(redb::Error::from)?;
-        Ok(Self { db, cipher })
+        Ok(Self { db, key })
     }
 
     /// Every Apple ID signed in on this box.
@@ -162,22 +159,9 @@ impl SessionStore {
         let Some(sealed) = table.get(apple_id).map_err(redb::Error::from)? else {
             return Ok(None);
         };
-        let sealed = sealed.value();
-        if sealed.len() < 24 {
-            return Err(Error::Store("sealed session too short".into()));
-        }
-        let (nonce, body) = sealed.split_at(24);
-        let nonce = chacha20poly1305::XNonce::try_from(nonce)
-            .map_err(|_| Error::Store("bad nonce".into()))?;
         let clear = self
-            .cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: body,
-                    aad: apple_id.as_bytes(),
-                },
-            )
+            .key
+            .open_sealed(apple_id.as_bytes(), sealed.value())
             .map_err(|_| {
                 Error::Store(format!(
                     "the session of {apple_id} does not open with this box's {KEY_FILE}"
@@ -191,22 +175,10 @@ impl SessionStore {
     /// Seals and saves a session.
     pub fn save(&self, session: &Session) -> Result<()> {
         let clear = serde_json::to_vec(session).map_err(|e| Error::Store(e.to_string()))?;
-        let mut nonce_bytes = [0u8; 24];
-        getrandom::fill(&mut nonce_bytes).map_err(|e| Error::Store(e.to_string()))?;
-        let nonce = chacha20poly1305::XNonce::try_from(&nonce_bytes[..])
-            .map_err(|_| Error::Store("bad nonce".into()))?;
-        let body = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: &clear,
-                    aad: session.apple_id.as_bytes(),
-                },
-            )
-            .map_err(|_| Error::Store("sealing failed".into()))?;
-        let mut sealed = nonce_bytes.to_vec();
-        sealed.extend_from_slice(&body);
+        let sealed = self
+            .key
+            .seal(session.apple_id.as_bytes(), &clear)
+            .map_err(|e| Error::Store(e.to_string()))?;
         let txn = self.db.begin_write().map_err(redb::Error::from)?;
         txn.open_table(SESSIONS)
             .map_err(redb::Error::from)?
@@ -255,37 +227,6 @@ impl SessionStore {
         }
         Ok(out)
     }
-}
-
-/// Reads the box key, or creates it (0600, fsynced) on first use.
-fn box_key(data_dir: &Path) -> Result<[u8; 32]> {
-    let path = data_dir.join(KEY_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) => bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Store(format!("{} is not a 32-byte key", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut key = [0u8; 32];
-            getrandom::fill(&mut key).map_err(|e| Error::Store(e.to_string()))?;
-            let tmp = data_dir.join(format!("{KEY_FILE}.tmp"));
-            write_private(&tmp, &key)?;
-            std::fs::rename(&tmp, &path).map_err(Error::io(&path))?;
-            Ok(key)
-        }
-        Err(e) => Err(Error::io(&path)(e)),
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).map_err(Error::io(path))?;
-    f.write_all(bytes).map_err(Error::io(path))?;
-    f.sync_all().map_err(Error::io(path))
 }
 
 #[cfg(test)]

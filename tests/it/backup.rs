@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::*;
 
-const PASS: &str = "correct horse battery staple";
+pub const PASS: &str = "correct horse battery staple";
 
 fn find_tool(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
@@ -49,12 +49,12 @@ fn free_port() -> u16 {
 }
 
 /// A server process killed when dropped.
-struct Server {
+pub struct Server {
     child: Child,
-    url: String,
-    env: Vec<(&'static str, String)>,
+    pub url: String,
+    pub env: Vec<(&'static str, String)>,
     /// Where the server keeps the repository's objects on disk.
-    objects: PathBuf,
+    pub objects: PathBuf,
 }
 
 impl Drop for Server {
@@ -75,7 +75,7 @@ fn wait_for_port(port: u16) {
     }
 }
 
-fn s3(root: &Path) -> Option<Server> {
+pub fn s3(root: &Path) -> Option<Server> {
     let bin = tool("s3s-fs")?;
     let port = free_port();
     std::fs::create_dir_all(root.join("bucket")).unwrap();
@@ -101,7 +101,7 @@ fn s3(root: &Path) -> Option<Server> {
     })
 }
 
-fn webdav(root: &Path) -> Option<Server> {
+pub fn webdav(root: &Path) -> Option<Server> {
     let bin = tool("rclone")?;
     let port = free_port();
     std::fs::create_dir_all(root).unwrap();
@@ -132,7 +132,7 @@ fn webdav(root: &Path) -> Option<Server> {
     })
 }
 
-fn run(server: &Server, data: &Path, pass: &str, args: &[&str]) -> Output {
+pub fn run(server: &Server, data: &Path, pass: &str, args: &[&str]) -> Output {
     let mut c = command(data, args);
     c.env("SHOEBOX_PASSPHRASE", pass).env_remove("SHOEBOX_REPO");
     for (k, v) in &server.env {
@@ -141,7 +141,7 @@ fn run(server: &Server, data: &Path, pass: &str, args: &[&str]) -> Output {
     c.output().unwrap()
 }
 
-fn ok(o: &Output) -> String {
+pub fn ok(o: &Output) -> String {
     assert!(o.status.success(), "failed: {}\n{}", stdout(o), stderr(o));
     stdout(o)
 }

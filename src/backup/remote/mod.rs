@@ -32,6 +32,8 @@ pub enum Kind {
     Index,
     /// `snapshots/<id>`: the catalog at a moment.
     Snapshot,
+    /// `probe/<random>`: a connection test's object, deleted right after (never read as data).
+    Probe,
 }
 
 impl Kind {
@@ -52,6 +54,7 @@ impl Kind {
             Self::Pack => "packs",
             Self::Index => "index",
             Self::Snapshot => "snapshots",
+            Self::Probe => "probe",
         }
     }
 
@@ -72,6 +75,7 @@ impl fmt::Display for Kind {
             Self::Pack => "pack",
             Self::Index => "index",
             Self::Snapshot => "snapshot",
+            Self::Probe => "probe",
         })
     }
 }

@@ -64,7 +64,7 @@ impl RemoteUrl {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
                 match k {
                     "endpoint" => endpoint = Some(percent_decode(v)),
-                    "region" => region = Some(v.to_string()),
+                    "region" => region = Some(percent_decode(v)),
                     "path_style" => path_style = matches!(v, "true" | "1" | "yes"),
                     other => return Err(fail(&format!("unknown option {other:?}"))),
                 }
@@ -105,6 +105,44 @@ impl RemoteUrl {
         }
         Err(fail("use s3://, webdav+http(s):// or file://"))
     }
+
+    /// The URL in the form [`RemoteUrl::parse`] reads back (no credentials: there are none).
+    pub fn to_url(&self) -> String {
+        match self {
+            Self::S3 {
+                bucket,
+                prefix,
+                endpoint,
+                region,
+                path_style,
+            } => {
+                let mut url = format!("s3://{bucket}/{prefix}?path_style={path_style}");
+                if let Some(e) = endpoint {
+                    url.push_str("&endpoint=");
+                    url.push_str(&percent_encode(e));
+                }
+                if let Some(r) = region {
+                    url.push_str("&region=");
+                    url.push_str(&percent_encode(r));
+                }
+                url
+            }
+            Self::Webdav { endpoint, root } => format!("webdav+{endpoint}{root}"),
+            Self::File { path } => format!("file://{}", path.display()),
+        }
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 impl fmt::Display for RemoteUrl {
@@ -195,6 +233,19 @@ mod tests {
                 path: "/mnt/usb2/shoebox".into()
             }
         );
+    }
+
+    #[test]
+    fn urls_written_back_parse_to_the_same_location() {
+        for url in [
+            "s3://photos/box1?endpoint=http%3A%2F%2F127.0.0.1%3A9000&region=eu-west-3",
+            "s3://photos?path_style=false",
+            "webdav+https://dav.example.org:8443/remote.php/dav/files/ada",
+            "file:///mnt/usb2/shoebox",
+        ] {
+            let parsed = RemoteUrl::parse(url).unwrap();
+            assert_eq!(RemoteUrl::parse(&parsed.to_url()).unwrap(), parsed, "{url}");
+        }
     }
 
     #[test]

@@ -1,0 +1,273 @@
+//! The backup facade that `serve`, the web app and the CLI hold: the configured target,
+//! "test connection", creating or adopting its repository, and runs (never two at once)
+//! whose outcome lands in the stored status.
+//!
+//! Every method here blocks and talks to the remote through `OpenDAL`'s own runtime, so it
+//! must run on a plain thread, not inside the tokio runtime (not even `spawn_blocking`).
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use super::crypto::KdfParams;
+use super::error::{Error, Result, SetupError};
+use super::probe::{self, Problem};
+use super::remote::{Kind, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying};
+use super::repo::Repo;
+use super::target::{SnapshotRow, Status, Success, Target, TargetStore};
+use super::{snapshot, upload};
+use crate::jobs::{Job, JobError, Outcome, Progress, Scheduler};
+use crate::library::Library;
+
+/// Retries of a connection test: a person is waiting for the answer.
+const PROBE_RETRIES: RetryPolicy = RetryPolicy {
+    attempts: 2,
+    base: Duration::from_millis(200),
+    cap: Duration::from_secs(1),
+};
+
+/// The backup service of one box.
+pub struct Backup {
+    library: Arc<Library>,
+    store: Arc<TargetStore>,
+    /// The run in progress (or the last one); holding the lock while starting makes "never
+    /// two at once" hold between the schedule and the button.
+    running: Mutex<Option<Progress>>,
+}
+
+/// Opens the remote a target names, wrapped in retries.
+pub fn connect(target: &Target, policy: RetryPolicy) -> Result<(RemoteUrl, Arc<dyn Remote>)> {
+    let url = target.location()?;
+    let remote = Opendal::open(&url, &target.credentials())?;
+    Ok((url, Arc::new(Retrying::new(remote, policy))))
+}
+
+/// Tests a target: writes, reads back and deletes a probe object.
+pub fn test(target: &Target) -> Result<(), Problem> {
+    let url = target
+        .location()
+        .map_err(|e| Problem::BadTarget(e.to_string()))?;
+    let (_, remote) = connect(target, PROBE_RETRIES).map_err(|e| match e {
+        Error::Remote(r) => probe::classify(&r, &url),
+        other => Problem::BadTarget(other.to_string()),
+    })?;
+    probe::probe(remote.as_ref(), &url)
+}
+
+/// Words for a failed run: remote failures as the problem a person fixes.
+pub fn describe_failure(e: &Error, target: Option<&Target>) -> String {
+    match (e, target.and_then(|t| t.location().ok())) {
+        (Error::Remote(r), Some(url)) => probe::classify(r, &url).to_string(),
+        _ => e.to_string(),
+    }
+}
+
+impl Backup {
+    /// Opens the target tables of `library`'s catalog.
+    pub fn open(library: Arc<Library>) -> Result<Self> {
+        let store = TargetStore::open(library.database(), library.data_dir())?;
+        Ok(Self {
+            library,
+            store: Arc::new(store),
+            running: Mutex::new(None),
+        })
+    }
+
+    /// Target, status and schedule.
+    pub fn store(&self) -> &TargetStore {
+        &self.store
+    }
+
+    /// Makes a new repository at `target` and stores the target; returns the recovery key,
+    /// which is shown once and stored nowhere.
+    pub fn create(&self, target: &Target, kdf: KdfParams) -> Result<String, SetupError> {
+        if target.passphrase.is_empty() {
+            return Err(SetupError::NoPassphrase);
+        }
+        test(target)?;
+        let (_, remote) = connect(target, RetryPolicy::default())?;
+        let (repo, recovery) = Repo::init(remote, &target.passphrase, kdf)?;
+        self.store.set_target(target)?;
+        self.refresh(&repo)?;
+        Ok(recovery)
+    }
+
+    /// Checks the passphrase against the repository at `target` and stores the target;
+    /// returns how many snapshots it holds.
+    pub fn adopt(&self, target: &Target) -> Result<usize, SetupError> {
+        if target.passphrase.is_empty() {
+            return Err(SetupError::NoPassphrase);
+        }
+        test(target)?;
+        let (_, remote) = connect(target, RetryPolicy::default())?;
+        let repo = Repo::open(remote, &target.passphrase)?;
+        self.store.set_target(target)?;
+        Ok(self.refresh(&repo)?.snapshots.len())
+    }
+
+    /// True while a run is going.
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|p| !p.snapshot().finished)
+    }
+
+    /// Starts a run in the background (its progress shows with the other jobs).
+    pub fn start(&self, jobs: &Scheduler, host: &str) -> Result<Progress> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if running.as_ref().is_some_and(|p| !p.snapshot().finished) {
+            return Err(Error::AlreadyRunning);
+        }
+        if self.store.target()?.is_none() {
+            return Err(Error::NotConfigured);
+        }
+        let job = BackupJob {
+            library: Arc::clone(&self.library),
+            store: Arc::clone(&self.store),
+            host: host.to_string(),
+            options: upload::Options::default(),
+        };
+        let progress = jobs
+            .start(job)
+            .map_err(|e| Error::JobStart(e.to_string()))?;
+        *running = Some(progress.clone());
+        Ok(progress)
+    }
+
+    /// One run on this thread (the CLI); records its outcome like a background run.
+    pub fn run_here(
+        &self,
+        options: upload::Options,
+        progress: &Progress,
+    ) -> Result<upload::Report> {
+        let _held = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let job = BackupJob {
+            library: Arc::clone(&self.library),
+            store: Arc::clone(&self.store),
+            host: options.host.clone(),
+            options,
+        };
+        job.run_recorded(progress)
+    }
+
+    /// Lists the snapshots and measures the repository; stores both in the status.
+    fn refresh(&self, repo: &Repo) -> Result<Status> {
+        refresh(&self.store, repo)
+    }
+}
+
+fn refresh(store: &TargetStore, repo: &Repo) -> Result<Status> {
+    let rows: Vec<SnapshotRow> = snapshot::list(repo)?
+        .into_iter()
+        .map(|s| SnapshotRow {
+            time: s.body.time,
+            host: s.body.host.clone(),
+            assets: s.body.assets,
+            files: s.body.files,
+            bytes: s.body.bytes,
+            name: s.name,
+        })
+        .collect();
+    let mut size = 0u64;
+    for kind in [
+        Kind::Config,
+        Kind::Key,
+        Kind::Pack,
+        Kind::Index,
+        Kind::Snapshot,
+    ] {
+        size += repo
+            .remote()
+            .list(kind)?
+            .iter()
+            .map(|l| l.size)
+            .sum::<u64>();
+    }
+    store.update_status(|s| {
+        s.snapshots = rows;
+        s.remote_bytes = Some(size);
+    })
+}
+
+/// One backup run of the configured target.
+struct BackupJob {
+    library: Arc<Library>,
+    store: Arc<TargetStore>,
+    host: String,
+    options: upload::Options,
+}
+
+impl BackupJob {
+    fn run_recorded(&self, progress: &Progress) -> Result<upload::Report> {
+        let started = chrono::Utc::now().timestamp();
+        self.store
+            .update_status(|s| s.last_attempt = Some(started))?;
+        let target = self.store.target()?;
+        let result = target
+            .as_ref()
+            .ok_or(Error::NotConfigured)
+            .and_then(|t| self.run_once(t, progress));
+        let now = chrono::Utc::now().timestamp();
+        match &result {
+            Ok(report) => {
+                let success = Success {
+                    at: now,
+                    snapshot: report.snapshot.clone(),
+                    files: report.files,
+                    bytes: report.bytes,
+                    uploaded: report.uploaded,
+                };
+                self.store.update_status(|s| {
+                    s.last_success = Some(success);
+                    s.last_error = None;
+                })?;
+            }
+            Err(Error::Cancelled) => {}
+            Err(e) => {
+                let words = describe_failure(e, target.as_ref());
+                self.store
+                    .update_status(|s| s.last_error = Some((now, words)))?;
+            }
+        }
+        result
+    }
+
+    fn run_once(&self, target: &Target, progress: &Progress) -> Result<upload::Report> {
+        progress.set_current("opening the repository");
+        let (url, remote) = connect(target, RetryPolicy::default())?;
+        let repo = Repo::open(remote, &target.passphrase)?;
+        progress.set_current(format!("backing up to {url}"));
+        let options = upload::Options {
+            host: self.host.clone(),
+            ..self.options.clone()
+        };
+        let report = upload::run(&repo, &self.library, &options, progress)?;
+        progress.set_current("listing snapshots");
+        refresh(&self.store, &repo)?;
+        Ok(report)
+    }
+}
+
+impl Job for BackupJob {
+    fn name(&self) -> String {
+        "backup".into()
+    }
+
+    fn run(&mut self, progress: &Progress) -> Result<Outcome, JobError> {
+        match self.run_recorded(progress) {
+            Ok(r) if r.unchanged => Ok(Outcome::Done(format!(
+                "nothing changed since snapshot {}",
+                r.snapshot.get(..12).unwrap_or_default()
+            ))),
+            Ok(r) => Ok(Outcome::Done(format!(
+                "snapshot {} of {} files, {} bytes sent",
+                r.snapshot.get(..12).unwrap_or_default(),
+                r.files,
+                r.uploaded
+            ))),
+            Err(Error::Cancelled) => Ok(Outcome::Cancelled),
+            Err(e) => Err(JobError(Box::new(e))),
+        }
+    }
+}
