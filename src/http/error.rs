@@ -36,6 +36,12 @@ impl From<crate::accounts::Error> for HttpError {
     }
 }
 
+impl From<crate::backup::Error> for HttpError {
+    fn from(e: crate::backup::Error) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl From<crate::system::Error> for HttpError {
     fn from(e: crate::system::Error) -> Self {
         Self::Internal(e.to_string())

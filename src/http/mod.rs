@@ -7,6 +7,7 @@
 mod account;
 mod albums;
 pub mod assets;
+mod backup;
 mod dav;
 mod error;
 mod gallery;

@@ -7,8 +7,8 @@ use axum::routing::{any, get, post};
 
 use super::state::AppState;
 use super::{
-    account, albums, assets, dav, gallery, import, login_flow, phone, photos, settings, setup,
-    status, thumbs,
+    account, albums, assets, backup, dav, gallery, import, login_flow, phone, photos, settings,
+    setup, status, thumbs,
 };
 
 /// Who may use a route.
@@ -98,6 +98,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{name}/scope", Access::Admin),
     ("GET", "/settings", Access::Admin),
     ("POST", "/settings", Access::Admin),
+    ("GET", "/backup", Access::Admin),
+    ("POST", "/backup/target", Access::Admin),
+    ("POST", "/backup/now", Access::Admin),
+    ("POST", "/backup/schedule", Access::Admin),
     ("GET", "/import", Access::Admin),
     ("POST", "/import", Access::Admin),
 ];
@@ -121,6 +125,10 @@ pub fn router() -> Router<AppState> {
         .route("/status.php", any(dav::serve))
         .route("/ocs/{*path}", any(dav::serve))
         .route("/remote.php/{*path}", any(dav::serve))
+        .route("/backup", get(backup::page))
+        .route("/backup/target", post(backup::target))
+        .route("/backup/now", post(backup::now))
+        .route("/backup/schedule", post(backup::set_schedule))
         .route("/index.php/login/v2", post(login_flow::start))
         .route("/index.php/login/v2/poll", post(login_flow::poll))
         .route(

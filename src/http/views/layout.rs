@@ -89,6 +89,7 @@ fn navigation(nav: &Nav<'_>, csrf: &str) -> Markup {
             @if nav.admin {
                 (item("/import", "import", "Import"))
                 (item("/users", "users", "People"))
+                (item("/backup", "backup", "Backup"))
                 (item("/settings", "settings", "Settings"))
             }
             (item("/account", "account", nav.user))

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod albums;
+pub mod backup;
 pub mod components;
 pub mod gallery;
 pub mod import;

@@ -1,0 +1,229 @@
+//! The Backup page (admins): set the target, test it, create or adopt its repository, back
+//! up now, the nightly switch. The backup facade talks to the remote through `OpenDAL`'s own
+//! runtime, so those calls run on a plain thread of their own, never on tokio's.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::error::{HttpError, blocking};
+use super::guard::Viewer;
+use super::page::{Frame, render};
+use super::state::AppState;
+use super::views::backup::{BackupPage, page as backup_page, when};
+use super::views::layout::Flash;
+use crate::backup::{KdfParams, Target, schedule};
+
+fn backup_error(e: &crate::backup::Error) -> HttpError {
+    HttpError::Internal(e.to_string())
+}
+
+/// Runs `work` on a new plain thread and waits for it without blocking the runtime.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HttpError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("backup-web".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| HttpError::Internal(format!("starting a thread: {e}")))?;
+    rx.await
+        .map_err(|_| HttpError::Internal("the backup thread stopped".into()))
+}
+
+async fn show(
+    st: AppState,
+    v: &Viewer,
+    recovery: Option<String>,
+    flash: Option<Flash>,
+) -> Result<Response, HttpError> {
+    let st2 = st.clone();
+    let (target, draft, status, sched) = blocking(move || {
+        let store = st2.backup.store();
+        let got = (
+            store.target()?,
+            store.draft()?,
+            store.status()?,
+            store.schedule()?,
+        );
+        Ok::<_, crate::backup::Error>(got)
+    })
+    .await?;
+    let next_run = target
+        .as_ref()
+        .and_then(|_| schedule::next_run(&sched, status.last_attempt, Utc::now()))
+        .map(|t| when(t.timestamp()));
+    let url = draft
+        .as_ref()
+        .or(target.as_ref())
+        .map(|t| t.url.clone())
+        .unwrap_or_default();
+    let body = backup_page(&BackupPage {
+        token: &v.csrf,
+        target: target.as_ref().map(|t| t.url.as_str()),
+        url: &url,
+        status: &status,
+        nightly: sched.nightly,
+        next_run,
+        running: st.backup.is_running(),
+        recovery: recovery.as_deref(),
+    });
+    let frame = Frame::new("Backup", "backup").flash(flash);
+    Ok(render(&st, v, frame, &body).await?.into_response())
+}
+
+/// `GET /backup`.
+pub async fn page(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
+    show(st, &v, None, None).await
+}
+
+/// The target form; empty secret fields keep what the draft or the target of the same
+/// address already holds, so a tested target need not be typed twice.
+#[derive(Deserialize)]
+pub struct TargetInput {
+    action: String,
+    url: String,
+    #[serde(default)]
+    access_key: String,
+    #[serde(default)]
+    secret_key: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    passphrase: String,
+}
+
+fn given(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+impl TargetInput {
+    fn target(&self, known: &[Option<Target>]) -> Target {
+        let url = self.url.trim().to_owned();
+        let same = known.iter().flatten().find(|t| t.url == url);
+        let keep = |typed: &str, old: Option<&Option<String>>| {
+            given(typed).or_else(|| old.cloned().flatten())
+        };
+        Target {
+            access_key: keep(&self.access_key, same.map(|t| &t.access_key)),
+            secret_key: keep(&self.secret_key, same.map(|t| &t.secret_key)),
+            user: keep(&self.user, same.map(|t| &t.user)),
+            password: keep(&self.password, same.map(|t| &t.password)),
+            passphrase: if self.passphrase.is_empty() {
+                same.map(|t| t.passphrase.clone()).unwrap_or_default()
+            } else {
+                self.passphrase.clone()
+            },
+            url,
+        }
+    }
+}
+
+/// `POST /backup/target`: test, create or adopt.
+pub async fn target(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<TargetInput>,
+) -> Result<Response, HttpError> {
+    let st2 = st.clone();
+    let action = f.action.clone();
+    let outcome = off_runtime(move || {
+        let store = st2.backup.store();
+        let known = [store.draft()?, store.target()?];
+        let target = f.target(&known);
+        if let Err(e) = target.location() {
+            return Ok((
+                None,
+                Flash::Problem(format!("That address is not one shoebox can use: {e}")),
+            ));
+        }
+        store.set_draft(&target)?;
+        let answer = match action.as_str() {
+            "create" => match st2.backup.create(&target, KdfParams::default()) {
+                Ok(key) => (
+                    Some(key),
+                    Flash::Ok("Repository created; this box backs up there from now on.".into()),
+                ),
+                Err(e) => (None, Flash::Problem(e.to_string())),
+            },
+            "adopt" => match st2.backup.adopt(&target) {
+                Ok(n) => (
+                    None,
+                    Flash::Ok(format!(
+                        "This box now backs up to the repository there ({n} snapshots found)."
+                    )),
+                ),
+                Err(e) => (None, Flash::Problem(e.to_string())),
+            },
+            _ => match crate::backup::test(&target) {
+                Ok(()) => (
+                    None,
+                    Flash::Ok(
+                        "The connection works: a test file was written, read back and deleted."
+                            .into(),
+                    ),
+                ),
+                Err(p) => (None, Flash::Problem(p.to_string())),
+            },
+        };
+        Ok::<_, crate::backup::Error>(answer)
+    })
+    .await?
+    .map_err(|e| backup_error(&e))?;
+    let (recovery, flash) = outcome;
+    show(st, &v, recovery, Some(flash)).await
+}
+
+/// `POST /backup/now`.
+pub async fn now(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+) -> Result<Response, HttpError> {
+    let st2 = st.clone();
+    let started = off_runtime(move || {
+        let host = st2
+            .settings
+            .get()
+            .map(|s| s.device_name)
+            .unwrap_or_default();
+        st2.backup.start(&st2.jobs, &host)
+    })
+    .await?;
+    let flash = match started {
+        Ok(_) => Flash::Ok("Backup started; its progress is on the Status page.".into()),
+        Err(e) => Flash::Problem(crate::backup::describe_failure(&e, None)),
+    };
+    show(st, &v, None, Some(flash)).await
+}
+
+/// The schedule form (a missing checkbox means off).
+#[derive(Deserialize)]
+pub struct ScheduleInput {
+    nightly: Option<String>,
+}
+
+/// `POST /backup/schedule`.
+pub async fn set_schedule(
+    State(st): State<AppState>,
+    Form(f): Form<ScheduleInput>,
+) -> Result<Response, HttpError> {
+    let on = f.nightly.is_some();
+    blocking(move || {
+        st.backup
+            .store()
+            .set_schedule(|s| s.nightly = on)
+            .map(|_| ())
+    })
+    .await?;
+    Ok(Redirect::to("/backup").into_response())
+}

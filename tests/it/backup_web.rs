@@ -1,0 +1,154 @@
+//! The Backup page through the real HTTP API (the app in-process) against the real S3 server
+//! of `backup.rs`: the connection test names wrong credentials, "create repository" shows the
+//! recovery key once, "back up now" makes a snapshot the page lists, the command line restores
+//! it byte-identical on another machine with only the recovery key, and a second box adopts
+//! the repository only with the right passphrase.
+
+use std::time::{Duration, Instant};
+
+use crate::backup::{PASS, Server, ok, run, s3};
+use crate::harness::{hashes, photo_folder, shoebox};
+use crate::web::{Client, set_up};
+
+fn secret(server: &Server, key: &str) -> String {
+    server
+        .env
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+async fn submit(
+    c: &mut Client,
+    server: &Server,
+    action: &str,
+    secret_key: &str,
+    pass: &str,
+) -> String {
+    let access = secret(server, "AWS_ACCESS_KEY_ID");
+    let page = c
+        .post(
+            "/backup/target",
+            &[
+                ("action", action),
+                ("url", &server.url),
+                ("access_key", &access),
+                ("secret_key", secret_key),
+                ("passphrase", pass),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body
+}
+
+#[tokio::test]
+async fn the_backup_page_sets_up_backs_up_and_restores_with_the_recovery_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(server) = s3(&tmp.path().join("s3")) else {
+        return;
+    };
+    let data = tmp.path().join("box");
+    photo_folder(&tmp.path().join("photos"), 3);
+    ok(&shoebox(
+        &data,
+        &["import", tmp.path().join("photos").to_str().unwrap()],
+    ));
+    let mut c = Client::new(&data);
+    set_up(&mut c).await;
+    let page = c.get("/backup").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No backup target yet"), "{}", page.body);
+    assert_eq!(
+        page.body.matches("<form").count(),
+        page.body.matches("name=\"csrf\"").count()
+    );
+
+    // The connection test: a wrong secret is named as such, the right one works.
+    let body = submit(&mut c, &server, "test", "not-the-secret", "").await;
+    assert!(body.contains("refused the credentials"), "{body}");
+    let right = secret(&server, "AWS_SECRET_ACCESS_KEY");
+    let body = submit(&mut c, &server, "test", &right, "").await;
+    assert!(body.contains("The connection works"), "{body}");
+    // Create: the secret typed for the test is remembered; the key is shown once.
+    let body = submit(&mut c, &server, "create", "", PASS).await;
+    assert!(body.contains("Repository created"), "{body}");
+    let key = body
+        .split("<code class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(key.len() > 40, "{key}");
+    assert!(body.contains("shoebox-recovery-key.txt"));
+    let page = c.get("/backup").await.body;
+    assert!(!page.contains(&key), "the recovery key is shown again");
+    assert!(
+        page.contains(&server.url.replace('&', "&amp;")) && page.contains("Back up now"),
+        "{page}"
+    );
+    let stored = std::fs::read(data.join("catalog.redb")).unwrap();
+    assert!(
+        !stored.windows(PASS.len()).any(|w| w == PASS.as_bytes()),
+        "the passphrase is stored in clear"
+    );
+
+    // Back up now; the page then lists the snapshot.
+    let body = c.post("/backup/now", &[]).await.body;
+    assert!(body.contains("Backup started"), "{body}");
+    let started = Instant::now();
+    loop {
+        let status = c.state().backup.store().status().unwrap();
+        if status.last_success.is_some() {
+            break;
+        }
+        assert!(status.last_error.is_none(), "{status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no backup finished"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let page = c.get("/backup").await.body;
+    assert!(page.contains("Last backup:"), "{page}");
+    assert_eq!(
+        page.matches("<tr>").count(),
+        2,
+        "a header and one snapshot: {page}"
+    );
+
+    // Another machine with nothing but the binary, the credentials and the recovery key.
+    let restored = tmp.path().join("restored");
+    ok(&run(
+        &server,
+        &tmp.path().join("elsewhere"),
+        &key,
+        &[
+            "restore",
+            "--repo",
+            &server.url,
+            "--to",
+            restored.to_str().unwrap(),
+        ],
+    ));
+    let exported = tmp.path().join("exported");
+    c.state()
+        .library
+        .export(&exported, &shoebox::jobs::Progress::new("export"))
+        .unwrap();
+    assert_eq!(hashes(&restored), hashes(&exported));
+    assert!(!hashes(&restored).is_empty());
+
+    // A second box adopts the repository only with its passphrase.
+    let mut other = Client::new(&tmp.path().join("box2"));
+    set_up(&mut other).await;
+    other.get("/backup").await;
+    let body = submit(&mut other, &server, "adopt", &right, "wrong passphrase").await;
+    assert!(body.contains("does not open the repository"), "{body}");
+    let body = submit(&mut other, &server, "adopt", &right, PASS).await;
+    assert!(body.contains("1 snapshots found"), "{body}");
+    // Create where a repository already is: refused, nothing overwritten.
+    let body = submit(&mut other, &server, "create", &right, PASS).await;
+    assert!(body.contains("already a shoebox repository"), "{body}");
+}
