@@ -11,6 +11,7 @@ mod dav;
 mod error;
 mod gallery;
 pub mod guard;
+mod icloud;
 mod import;
 mod page;
 mod phone;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::accounts::Accounts;
 use crate::dav::Dav;
+use crate::icloud::{SessionStore, SignIns};
 use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
@@ -34,6 +35,10 @@ pub struct Services {
     pub derived: Derived,
     /// WebDAV uploads from phones.
     pub dav: Arc<Dav>,
+    /// iCloud sessions and sync state.
+    pub icloud: Arc<SessionStore>,
+    /// iCloud sign-ins waiting for a code.
+    pub signins: SignIns,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
     /// The wizard was seen finished (it never reopens).
@@ -52,6 +57,7 @@ impl Services {
         settings: Arc<SettingsStore>,
         jobs: Scheduler,
         data_dir: PathBuf,
+        icloud: Arc<SessionStore>,
     ) -> Self {
         let dav = Arc::new(Dav::new(
             Arc::clone(&library),
@@ -60,6 +66,8 @@ impl Services {
         ));
         Self {
             dav,
+            signins: SignIns::new(Arc::clone(&icloud)),
+            icloud,
             library,
             accounts,
             settings,

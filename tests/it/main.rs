@@ -14,6 +14,7 @@ mod dav;
 mod fake_icloud;
 mod harness;
 mod icloud;
+mod icloud_web;
 mod photos;
 mod serve;
 mod thumbs;

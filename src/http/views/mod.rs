@@ -4,6 +4,7 @@ pub mod account;
 pub mod albums;
 pub mod components;
 pub mod gallery;
+pub mod icloud;
 pub mod import;
 pub mod layout;
 pub mod phone;
