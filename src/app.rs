@@ -43,6 +43,9 @@ pub enum StartupError {
     /// Settings could not be opened.
     #[error("opening settings: {0}")]
     Settings(#[from] crate::system::Error),
+    /// iCloud sessions could not be opened.
+    #[error("opening iCloud sessions: {0}")]
+    Icloud(#[from] crate::icloud::Error),
     /// The port is taken or not allowed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -72,7 +75,8 @@ pub fn services_with(data_dir: &Path, options: library::Options) -> Result<Servi
     tracing::info!(path = %data_dir.display(), "library opened");
     let library = Arc::new(Library::with_db(Arc::clone(&db), data_dir, options).map_err(wrap)?);
     let accounts = Arc::new(Accounts::open(Arc::clone(&db))?);
-    let settings = Arc::new(SettingsStore::open(db)?);
+    let settings = Arc::new(SettingsStore::open(Arc::clone(&db))?);
+    let icloud = Arc::new(crate::icloud::SessionStore::open(db, data_dir)?);
     let backup = Arc::new(crate::backup::Backup::open(Arc::clone(&library))?);
     Ok(Services::new(
         library,
@@ -81,6 +85,7 @@ pub fn services_with(data_dir: &Path, options: library::Options) -> Result<Servi
         Scheduler::new(),
         data_dir.to_path_buf(),
         backup,
+        icloud,
     ))
 }
 

@@ -12,6 +12,7 @@ mod dav;
 mod error;
 mod gallery;
 pub mod guard;
+mod icloud;
 mod import;
 mod login_flow;
 mod page;

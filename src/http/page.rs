@@ -52,6 +52,13 @@ pub async fn render(
     body: &Markup,
 ) -> Result<Html<String>, HttpError> {
     let settings = settings(st).await?;
+    let alerts = if viewer.is_admin() && settings.setup == crate::system::settings::SetupStep::Done
+    {
+        let st = st.clone();
+        blocking(move || alerts(&st)).await?
+    } else {
+        Vec::new()
+    };
     let nav = viewer.session.as_ref().map(|s| Nav {
         user: &s.user,
         admin: viewer.is_admin(),
@@ -68,6 +75,19 @@ pub async fn render(
         csrf: &viewer.csrf,
         flash: frame.flash,
         refresh_without_js: frame.refresh,
+        alerts: &alerts,
     };
     Ok(Html(page(&chrome, body).into_string()))
+}
+
+/// What needs an administrator now, from each Apple ID's state.
+fn alerts(st: &AppState) -> Result<Vec<String>, HttpError> {
+    let now = chrono::Utc::now().timestamp();
+    let mut out = Vec::new();
+    for id in st.icloud.accounts()? {
+        if let Some(alert) = st.icloud.load(&id)?.and_then(|s| s.attention(now)) {
+            out.push(alert);
+        }
+    }
+    Ok(out)
 }

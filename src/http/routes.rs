@@ -7,8 +7,8 @@ use axum::routing::{any, get, post};
 
 use super::state::AppState;
 use super::{
-    account, albums, assets, backup, dav, gallery, import, login_flow, phone, photos, settings,
-    setup, status, thumbs,
+    account, albums, assets, backup, dav, gallery, icloud, import, login_flow, phone, photos,
+    settings, setup, status, thumbs,
 };
 
 /// Who may use a route.
@@ -102,6 +102,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/backup/target", Access::Admin),
     ("POST", "/backup/now", Access::Admin),
     ("POST", "/backup/schedule", Access::Admin),
+    ("GET", "/icloud", Access::Admin),
+    ("POST", "/icloud/add", Access::Admin),
+    ("POST", "/icloud/code", Access::Admin),
+    ("POST", "/icloud/sync", Access::Admin),
+    ("POST", "/icloud/remove", Access::Admin),
     ("GET", "/import", Access::Admin),
     ("POST", "/import", Access::Admin),
 ];
@@ -190,5 +195,10 @@ pub fn router() -> Router<AppState> {
         .route("/users/{name}/password", post(account::reset_password))
         .route("/users/{name}/scope", post(account::set_scope))
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/icloud", get(icloud::page))
+        .route("/icloud/add", post(icloud::add))
+        .route("/icloud/code", post(icloud::code))
+        .route("/icloud/sync", post(icloud::sync))
+        .route("/icloud/remove", post(icloud::remove))
         .route("/import", get(import::page).post(import::start))
 }

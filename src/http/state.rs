@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::accounts::Accounts;
 use crate::backup::Backup;
 use crate::dav::Dav;
+use crate::icloud::{SessionStore, SignIns};
 use crate::jobs::Scheduler;
 use crate::library::Library;
 use crate::system::info::{Probe, SystemInfo};
@@ -37,6 +38,10 @@ pub struct Services {
     pub dav: Arc<Dav>,
     /// Off-site backup: its target, status and runs.
     pub backup: Arc<Backup>,
+    /// iCloud sessions and sync state.
+    pub icloud: Arc<SessionStore>,
+    /// iCloud sign-ins waiting for a code.
+    pub signins: SignIns,
     /// Machine facts, refreshed at most once a second (the status page is polled).
     probe: Mutex<(Probe, Option<(Instant, SystemInfo)>)>,
     /// The wizard was seen finished (it never reopens).
@@ -56,6 +61,7 @@ impl Services {
         jobs: Scheduler,
         data_dir: PathBuf,
         backup: Arc<Backup>,
+        icloud: Arc<SessionStore>,
     ) -> Self {
         let dav = Arc::new(Dav::new(
             Arc::clone(&library),
@@ -65,6 +71,8 @@ impl Services {
         Self {
             dav,
             backup,
+            signins: SignIns::new(Arc::clone(&icloud)),
+            icloud,
             library,
             accounts,
             settings,

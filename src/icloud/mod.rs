@@ -11,10 +11,12 @@ mod error;
 pub mod http;
 pub mod schedule;
 pub mod session;
+pub mod signin;
 pub mod srp;
 pub mod sync;
 
 pub use auth::{Client, Prompt};
 pub use error::{Error, Result};
 pub use session::{Session, SessionStore};
+pub use signin::{SignIns, Step};
 pub use sync::{Report, SyncJob};

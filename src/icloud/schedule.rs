@@ -14,7 +14,8 @@ use crate::library::Library;
 /// and warn below 12 h. `SHOEBOX_ICLOUD_EVERY_SECS` overrides it (tests).
 pub const EVERY: Duration = Duration::from_hours(6);
 
-fn period() -> Duration {
+/// The period in force.
+pub fn period() -> Duration {
     std::env::var("SHOEBOX_ICLOUD_EVERY_SECS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

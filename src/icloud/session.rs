@@ -88,6 +88,25 @@ impl Session {
     pub fn trust_days_left(&self, now: i64) -> Option<i64> {
         self.trust_expires.map(|e| (e - now).div_euclid(86_400))
     }
+
+    /// What a person must know or do about this Apple ID now, in plain words (the banner).
+    pub fn attention(&self, now: i64) -> Option<String> {
+        let id = &self.apple_id;
+        if let Some(why) = &self.needs_login {
+            return Some(format!("iCloud {id} needs sign-in: {why}."));
+        }
+        if let Some(days) = self.trust_days_left(now).filter(|d| *d <= WARN_DAYS) {
+            return Some(format!(
+                "Apple's trust of this box for iCloud {id} ends in {days} days: sign in again."
+            ));
+        }
+        if self.blocked_until.is_some_and(|u| u > now) {
+            return Some(format!(
+                "iCloud {id} keeps failing; shoebox waits before asking Apple again."
+            ));
+        }
+        None
+    }
 }
 
 /// Counts per category, so "where are my other photos" answers itself.
@@ -184,6 +203,31 @@ impl SessionStore {
             .map_err(redb::Error::from)?
             .insert(session.apple_id.as_str(), sealed.as_slice())
             .map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
+    }
+
+    /// Forgets an Apple ID: its session and its zones' sync state (photos already pulled stay).
+    pub fn remove(&self, apple_id: &str) -> Result<()> {
+        let prefix = format!("{apple_id}|");
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        {
+            txn.open_table(SESSIONS)
+                .map_err(redb::Error::from)?
+                .remove(apple_id)
+                .map_err(redb::Error::from)?;
+            let mut zones = txn.open_table(ZONES).map_err(redb::Error::from)?;
+            let keys: Vec<String> = zones
+                .range(prefix.as_str()..)
+                .map_err(redb::Error::from)?
+                .filter_map(std::result::Result::ok)
+                .map(|(k, _)| k.value().to_string())
+                .take_while(|k| k.starts_with(&prefix))
+                .collect();
+            for k in keys {
+                zones.remove(k.as_str()).map_err(redb::Error::from)?;
+            }
+        }
         txn.commit().map_err(redb::Error::from)?;
         Ok(())
     }

@@ -36,6 +36,8 @@ pub struct Chrome<'a> {
     pub flash: Option<Flash>,
     /// Reload the page this often (seconds) when JavaScript is off (live pages).
     pub refresh_without_js: Option<u32>,
+    /// Standing problems an administrator must act on (iCloud sign-in), on every page.
+    pub alerts: &'a [String],
 }
 
 /// A whole HTML page.
@@ -62,6 +64,11 @@ pub fn page(chrome: &Chrome<'_>, body: &Markup) -> Markup {
                     @if let Some(nav) = &chrome.nav { (navigation(nav, chrome.csrf)) }
                 }
                 main #main {
+                    @for alert in chrome.alerts {
+                        p.flash.problem.banner role="alert" data-k="alert" {
+                            (alert) " " a href="/icloud" { "Open iCloud" }
+                        }
+                    }
                     @match &chrome.flash {
                         Some(Flash::Ok(m)) => p.flash.ok role="status" { (m) },
                         Some(Flash::Problem(m)) => p.flash.problem role="alert" { (m) },
@@ -88,6 +95,7 @@ fn navigation(nav: &Nav<'_>, csrf: &str) -> Markup {
             (item("/phone", "phone", "Phone"))
             @if nav.admin {
                 (item("/import", "import", "Import"))
+                (item("/icloud", "icloud", "iCloud"))
                 (item("/users", "users", "People"))
                 (item("/backup", "backup", "Backup"))
                 (item("/settings", "settings", "Settings"))

@@ -5,6 +5,7 @@ pub mod albums;
 pub mod backup;
 pub mod components;
 pub mod gallery;
+pub mod icloud;
 pub mod import;
 pub mod layout;
 pub mod phone;
