@@ -129,15 +129,14 @@ impl TargetInput {
     }
 }
 
-/// `POST /backup/target`: test, create or adopt.
-pub async fn target(
-    State(st): State<AppState>,
-    Extension(v): Extension<Viewer>,
-    Form(f): Form<TargetInput>,
-) -> Result<Response, HttpError> {
+/// Tests, creates or adopts the target of the form; returns a recovery key just made and
+/// what to tell the person. Shared by the Backup page and the wizard.
+pub(super) async fn apply(
+    st: &AppState,
+    f: TargetInput,
+) -> Result<(Option<String>, Flash), HttpError> {
     let st2 = st.clone();
-    let action = f.action.clone();
-    let outcome = off_runtime(move || {
+    off_runtime(move || {
         let store = st2.backup.store();
         let known = [store.draft()?, store.target()?];
         let target = f.target(&known);
@@ -148,7 +147,7 @@ pub async fn target(
             ));
         }
         store.set_draft(&target)?;
-        let answer = match action.as_str() {
+        let answer = match f.action.as_str() {
             "create" => match st2.backup.create(&target, KdfParams::default()) {
                 Ok(key) => (
                     Some(key),
@@ -179,8 +178,16 @@ pub async fn target(
         Ok::<_, crate::backup::Error>(answer)
     })
     .await?
-    .map_err(|e| backup_error(&e))?;
-    let (recovery, flash) = outcome;
+    .map_err(|e| backup_error(&e))
+}
+
+/// `POST /backup/target`: test, create or adopt.
+pub async fn target(
+    State(st): State<AppState>,
+    Extension(v): Extension<Viewer>,
+    Form(f): Form<TargetInput>,
+) -> Result<Response, HttpError> {
+    let (recovery, flash) = apply(&st, f).await?;
     show(st, &v, recovery, Some(flash)).await
 }
 

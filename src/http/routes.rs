@@ -57,6 +57,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/setup/sources", Access::Wizard),
     ("GET", "/setup/backup", Access::Wizard),
     ("POST", "/setup/backup", Access::Wizard),
+    ("POST", "/setup/backup/target", Access::Wizard),
     ("GET", "/setup/summary", Access::Wizard),
     ("POST", "/setup/finish", Access::Wizard),
     ("GET", "/login", Access::Login),
@@ -158,6 +159,7 @@ pub fn router() -> Router<AppState> {
             get(setup::sources).post(setup::sources_ok),
         )
         .route("/setup/backup", get(setup::backup).post(setup::backup_ok))
+        .route("/setup/backup/target", post(setup::backup_target))
         .route("/setup/summary", get(setup::summary))
         .route("/setup/finish", post(setup::finish))
         .route("/login", get(account::login_form).post(account::login))

@@ -291,12 +291,55 @@ pub async fn sources_ok(State(st): State<AppState>) -> Result<Response, HttpErro
     advance(&st, SetupStep::Sources, SetupStep::Backup).await
 }
 
+/// The wizard's backup page: the target form, or where this box backs up.
+async fn backup_step(
+    st: &AppState,
+    v: &Viewer,
+    recovery: Option<String>,
+    flash: Option<super::views::layout::Flash>,
+) -> Result<Response, HttpError> {
+    let now = current(st).await?;
+    if now != SetupStep::Backup {
+        return Ok(Redirect::to(step_url(now)).into_response());
+    }
+    let st2 = st.clone();
+    let (target, draft) = blocking(move || {
+        let store = st2.backup.store();
+        Ok::<_, crate::backup::Error>((store.target()?, store.draft()?))
+    })
+    .await?;
+    let url = target
+        .as_ref()
+        .or(draft.as_ref())
+        .map(|t| t.url.clone())
+        .unwrap_or_default();
+    let body = views::backup(&v.csrf, &url, target.is_some(), recovery.as_deref());
+    Ok(
+        render(st, v, Frame::new("Backup", "setup").flash(flash), &body)
+            .await?
+            .into_response(),
+    )
+}
+
 /// `GET /setup/backup`.
 pub async fn backup(
     State(st): State<AppState>,
     axum::Extension(v): axum::Extension<Viewer>,
 ) -> Result<Response, HttpError> {
-    show(&st, &v, SetupStep::Backup, "Backup", views::backup(&v.csrf)).await
+    backup_step(&st, &v, None, None).await
+}
+
+/// `POST /setup/backup/target`: test, create or adopt, as on the Backup page.
+pub async fn backup_target(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+    Form(f): Form<super::backup::TargetInput>,
+) -> Result<Response, HttpError> {
+    if current(&st).await? != SetupStep::Backup {
+        return Err(HttpError::NotFound);
+    }
+    let (recovery, flash) = super::backup::apply(&st, f).await?;
+    backup_step(&st, &v, recovery, Some(flash)).await
 }
 
 /// `POST /setup/backup`.

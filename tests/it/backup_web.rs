@@ -26,10 +26,22 @@ async fn submit(
     secret_key: &str,
     pass: &str,
 ) -> String {
+    submit_to(c, "/backup/target", server, action, secret_key, pass).await
+}
+
+/// The target form posted to `to` (the Backup page's or the wizard's).
+async fn submit_to(
+    c: &mut Client,
+    to: &str,
+    server: &Server,
+    action: &str,
+    secret_key: &str,
+    pass: &str,
+) -> String {
     let access = secret(server, "AWS_ACCESS_KEY_ID");
     let page = c
         .post(
-            "/backup/target",
+            to,
             &[
                 ("action", action),
                 ("url", &server.url),
@@ -151,4 +163,79 @@ async fn the_backup_page_sets_up_backs_up_and_restores_with_the_recovery_key() {
     // Create where a repository already is: refused, nothing overwritten.
     let body = submit(&mut other, &server, "create", &right, PASS).await;
     assert!(body.contains("already a shoebox repository"), "{body}");
+}
+
+#[tokio::test]
+/// The wizard's backup step: skippable, and the same target form; "create" there shows the
+/// recovery key once, and the box backs up there once the wizard is done.
+async fn the_wizard_sets_up_the_backup_target() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(server) = s3(&tmp.path().join("s3")) else {
+        return;
+    };
+    let mut c = Client::new(&tmp.path().join("box"));
+    c.get("/setup/welcome").await;
+    c.post("/setup/welcome", &[("choice", "fresh")]).await;
+    c.get("/setup/owner").await;
+    let pw = crate::web::OWNER_PW;
+    let p = c
+        .post(
+            "/setup/owner",
+            &[
+                ("name", "ada"),
+                ("password", pw),
+                ("password2", pw),
+                ("device", "shoebox"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(p.location.as_deref(), Some("/setup/storage"), "{}", p.body);
+    for step in ["/setup/storage", "/setup/sources"] {
+        c.get(step).await;
+        c.post(step, &[]).await;
+    }
+    let page = c.get("/setup/backup").await.body;
+    assert!(
+        page.contains("action=\"/setup/backup/target\"") && page.contains("Skip for now"),
+        "{page}"
+    );
+    let right = secret(&server, "AWS_SECRET_ACCESS_KEY");
+    let body = submit_to(
+        &mut c,
+        "/setup/backup/target",
+        &server,
+        "create",
+        &right,
+        PASS,
+    )
+    .await;
+    assert!(body.contains("Repository created"), "{body}");
+    assert!(
+        body.contains("<code class=\"secret\">") && body.contains("Continue"),
+        "{body}"
+    );
+    let again = c.get("/setup/backup").await.body;
+    assert!(
+        !again.contains("<code class=\"secret\">"),
+        "the key is shown again"
+    );
+    assert_eq!(
+        c.post("/setup/backup", &[]).await.location.as_deref(),
+        Some("/setup/summary")
+    );
+    c.get("/setup/summary").await;
+    assert_eq!(
+        c.post("/setup/finish", &[]).await.location.as_deref(),
+        Some("/")
+    );
+    let target = c.state().backup.store().target().unwrap().unwrap();
+    assert_eq!(target.url, server.url);
+    // The wizard's form is gone with the wizard.
+    assert_eq!(
+        c.post("/setup/backup/target", &[("action", "test")])
+            .await
+            .status,
+        404
+    );
 }

@@ -33,19 +33,24 @@ pub fn page(p: &BackupPage<'_>) -> Markup {
     html! {
         h1 { "Backup" }
         p { "An encrypted copy of every photo goes to a place outside the house: an S3 bucket (AWS, Backblaze B2, Wasabi, Cloudflare R2, MinIO, Garage), a WebDAV folder (Nextcloud, Synology, rclone), or a second disk. It is encrypted on this box; the provider sees only noise." }
-        @if let Some(key) = p.recovery {
-            div.flash.ok role="status" {
-                p { strong { "Your recovery key." } " Write it down or download it now: it is not shown again. With it (or the passphrase) the photos can be restored on any machine, even if this box is lost." }
-                p { code.secret { (key) } }
-                p { a download="shoebox-recovery-key.txt" href=(format!("data:text/plain;charset=utf-8,{}", urlencode(&recovery_text(key)))) { "Download the recovery key" } }
-            }
-        }
+        @if let Some(key) = p.recovery { (recovery_card(key)) }
         div.cards {
             (card("Status", if p.running { Some("running") } else { None }, &status(p)))
             (card("Schedule", None, &schedule(p)))
         }
-        (card("Where backups go", None, &target_form(p)))
+        (card("Where backups go", None, &target_form(p.token, "/backup/target", p.url)))
         (card("Snapshots", None, &snapshots(p.status)))
+    }
+}
+
+/// Partial: a recovery key just made, shown this once, with a download.
+pub fn recovery_card(key: &str) -> Markup {
+    html! {
+        div.flash.ok role="status" {
+            p { strong { "Your recovery key." } " Write it down or download it now: it is not shown again. With it (or the passphrase) the photos can be restored on any machine, even if this box is lost." }
+            p { code.secret { (key) } }
+            p { a download="shoebox-recovery-key.txt" href=(format!("data:text/plain;charset=utf-8,{}", urlencode(&recovery_text(key)))) { "Download the recovery key" } }
+        }
     }
 }
 
@@ -88,11 +93,12 @@ fn schedule(p: &BackupPage<'_>) -> Markup {
     }
 }
 
-fn target_form(p: &BackupPage<'_>) -> Markup {
+/// Partial: the target form, posting to `action` (the Backup page's, or the wizard's).
+pub fn target_form(token: &str, action: &str, url: &str) -> Markup {
     html! {
-        form.stack method="post" action="/backup/target" {
-            (csrf(p.token))
-            (field("Repository address", "url", "text", p.url, Some("s3://BUCKET/PREFIX?endpoint=https://…&region=…  ·  webdav+https://HOST/PATH  ·  file:///media/second-disk/shoebox")))
+        form.stack method="post" action=(action) {
+            (csrf(token))
+            (field("Repository address", "url", "text", url, Some("s3://BUCKET/PREFIX?endpoint=https://…&region=…  ·  webdav+https://HOST/PATH  ·  file:///media/second-disk/shoebox")))
             (optional("S3 access key id", "access_key", "text"))
             (optional("S3 secret access key", "secret_key", "password"))
             (optional("WebDAV user name", "user", "text"))

@@ -172,14 +172,21 @@ pub fn sources(token: &str) -> Markup {
 }
 
 /// Step 5: off-site backup.
-pub fn backup(token: &str) -> Markup {
+pub fn backup(token: &str, url: &str, configured: bool, recovery: Option<&str>) -> Markup {
     html! {
         (steps("backup"))
         h1 { "Off-site backup" }
-        (card("Encrypted backup to S3 or WebDAV", Some("coming soon"), &html! {
-            p { "A second copy away from home, encrypted on this box before it leaves, restorable with your passphrase alone. It arrives with the backup feature; you can set it up later in Settings." }
-        }))
-        form method="post" action="/setup/backup" { (csrf(token)) button.primary type="submit" { "Continue" } }
+        p { "A second copy away from home: an S3 bucket, a WebDAV folder or a second disk. It is encrypted on this box before it leaves and can be restored with your passphrase (or the recovery key) alone. Test the connection, then create the repository; this box then backs up every night by itself. You can also do this later on the Backup page." }
+        @if let Some(key) = recovery { (super::backup::recovery_card(key)) }
+        @if configured {
+            p { "This box backs up to " code { (url) } "." }
+        } @else {
+            (card("Where backups go", None, &super::backup::target_form(token, "/setup/backup/target", url)))
+        }
+        form method="post" action="/setup/backup" {
+            (csrf(token))
+            button.primary type="submit" { @if configured { "Continue" } @else { "Skip for now" } }
+        }
     }
 }
 
