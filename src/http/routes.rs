@@ -55,6 +55,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/setup/storage", Access::Wizard),
     ("GET", "/setup/sources", Access::Wizard),
     ("POST", "/setup/sources", Access::Wizard),
+    ("POST", "/setup/icloud", Access::Wizard),
+    ("POST", "/setup/icloud/code", Access::Wizard),
     ("GET", "/setup/backup", Access::Wizard),
     ("POST", "/setup/backup", Access::Wizard),
     ("POST", "/setup/backup/target", Access::Wizard),
@@ -160,6 +162,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/setup/backup", get(setup::backup).post(setup::backup_ok))
         .route("/setup/backup/target", post(setup::backup_target))
+        .route("/setup/icloud", post(setup::icloud_add))
+        .route("/setup/icloud/code", post(setup::icloud_code))
         .route("/setup/summary", get(setup::summary))
         .route("/setup/finish", post(setup::finish))
         .route("/login", get(account::login_form).post(account::login))

@@ -271,19 +271,87 @@ pub async fn storage_ok(State(st): State<AppState>) -> Result<Response, HttpErro
     advance(&st, SetupStep::Storage, SetupStep::Sources).await
 }
 
+/// The wizard's sources page, with the Apple IDs signed in so far and `flash`.
+async fn sources_step(
+    st: &AppState,
+    v: &Viewer,
+    flash: Option<super::views::layout::Flash>,
+) -> Result<Response, HttpError> {
+    let now = current(st).await?;
+    if now != SetupStep::Sources {
+        return Ok(Redirect::to(step_url(now)).into_response());
+    }
+    let st2 = st.clone();
+    let ids = blocking(move || st2.icloud.accounts()).await?;
+    let body = views::sources(&v.csrf, &ids);
+    Ok(render(
+        st,
+        v,
+        Frame::new("Photo sources", "setup").flash(flash),
+        &body,
+    )
+    .await?
+    .into_response())
+}
+
 /// `GET /setup/sources`.
 pub async fn sources(
     State(st): State<AppState>,
     axum::Extension(v): axum::Extension<Viewer>,
 ) -> Result<Response, HttpError> {
-    show(
-        &st,
-        &v,
-        SetupStep::Sources,
-        "Photo sources",
-        views::sources(&v.csrf),
-    )
-    .await
+    sources_step(&st, &v, None).await
+}
+
+/// A sign-in step inside the wizard: the code page, or back to the sources with words.
+async fn icloud_step(
+    st: &AppState,
+    v: &Viewer,
+    shown: super::icloud::Shown,
+) -> Result<Response, HttpError> {
+    use super::icloud::Shown;
+    match shown {
+        Shown::Done(f) | Shown::Problem(f) => sources_step(st, v, Some(f)).await,
+        Shown::Code(apple_id, question, sms) => {
+            let view = super::views::icloud::CodeView {
+                apple_id: &apple_id,
+                question: &question,
+                sms,
+                wizard: true,
+            };
+            let body = super::views::icloud::code_page(&v.csrf, &view);
+            Ok(
+                render(st, v, Frame::new("Verification code", "setup"), &body)
+                    .await?
+                    .into_response(),
+            )
+        }
+    }
+}
+
+/// `POST /setup/icloud`: signs an Apple ID in from the wizard.
+pub async fn icloud_add(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+    Form(f): Form<super::icloud::SignInForm>,
+) -> Result<Response, HttpError> {
+    if current(&st).await? != SetupStep::Sources {
+        return Err(HttpError::NotFound);
+    }
+    let shown = super::icloud::start(&st, f).await?;
+    icloud_step(&st, &v, shown).await
+}
+
+/// `POST /setup/icloud/code`: the verification code, from the wizard.
+pub async fn icloud_code(
+    State(st): State<AppState>,
+    axum::Extension(v): axum::Extension<Viewer>,
+    Form(f): Form<super::icloud::CodeForm>,
+) -> Result<Response, HttpError> {
+    if current(&st).await? != SetupStep::Sources {
+        return Err(HttpError::NotFound);
+    }
+    let shown = super::icloud::give_code(&st, f).await?;
+    icloud_step(&st, &v, shown).await
 }
 
 /// `POST /setup/sources`.

@@ -101,7 +101,8 @@ impl Browser {
     }
 }
 
-fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
+/// `shoebox serve` on `data`, pointed at the fake; a browser that has not signed in.
+fn serve(fake: &Fake, data: &Path) -> (Server, Browser) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -134,11 +135,16 @@ fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    let mut b = Browser {
+    let b = Browser {
         port,
         cookies: Vec::new(),
         csrf: String::new(),
     };
+    (server, b)
+}
+
+fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
+    let (server, mut b) = serve(fake, data);
     b.get("/login");
     let r = b.post(
         "/login",
@@ -303,4 +309,75 @@ fn wrong_password_and_wrong_code_get_clear_messages_in_the_web() {
         r.body
     );
     assert!(b.get("/icloud").body.contains(">Signed in<"));
+}
+
+#[test]
+/// The wizard's sources step signs an Apple ID in (password, then the code) and lists it;
+/// its sign-in routes are gone once the wizard is done.
+fn the_wizard_signs_an_apple_id_in() {
+    let fake = Fake::start();
+    fake.add_account(ANNA, PASSWORD, "s2k");
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, mut b) = serve(&fake, &dir.path().join("data"));
+    b.get("/setup/welcome");
+    b.post("/setup/welcome", &[("choice", "fresh")]);
+    b.get("/setup/owner");
+    let r = b.post(
+        "/setup/owner",
+        &[
+            ("name", "ada"),
+            ("password", OWNER_PASSWORD),
+            ("password2", OWNER_PASSWORD),
+            ("device", "attic"),
+            ("time_zone", "UTC"),
+        ],
+    );
+    assert_eq!(r.location.as_deref(), Some("/setup/storage"), "{}", r.body);
+    b.get("/setup/storage");
+    b.post("/setup/storage", &[]);
+    let page = b.get("/setup/sources").body;
+    assert!(page.contains("action=\"/setup/icloud\""), "{page}");
+    let r = b.post(
+        "/setup/icloud",
+        &[("apple_id", ANNA), ("password", "wrong")],
+    );
+    assert!(r.body.contains("Apple refused the password"), "{}", r.body);
+    let r = b.post(
+        "/setup/icloud",
+        &[("apple_id", ANNA), ("password", PASSWORD)],
+    );
+    assert!(
+        r.body.contains("action=\"/setup/icloud/code\""),
+        "{}",
+        r.body
+    );
+    let r = b.post(
+        "/setup/icloud/code",
+        &[("apple_id", ANNA), ("code", "424242")],
+    );
+    assert!(
+        r.body.contains(&format!("Signed in to iCloud as {ANNA}"))
+            && r.body.contains("Where photos come from"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(&format!("✓ {ANNA}")), "{}", r.body);
+    assert_eq!(
+        b.post("/setup/sources", &[]).location.as_deref(),
+        Some("/setup/backup")
+    );
+    b.get("/setup/backup");
+    b.post("/setup/backup", &[]);
+    b.get("/setup/summary");
+    assert_eq!(b.post("/setup/finish", &[]).location.as_deref(), Some("/"));
+    let page = b.get("/icloud").body;
+    assert!(page.contains(ANNA), "{page}");
+    assert_eq!(
+        b.post(
+            "/setup/icloud",
+            &[("apple_id", ANNA), ("password", PASSWORD)]
+        )
+        .status,
+        404
+    );
 }

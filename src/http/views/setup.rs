@@ -152,16 +152,20 @@ pub fn storage(token: &str, v: &StorageView<'_>) -> Markup {
 }
 
 /// Step 4: photo sources.
-pub fn sources(token: &str) -> Markup {
+pub fn sources(token: &str, apple_ids: &[String]) -> Markup {
     html! {
         (steps("sources"))
         h1 { "Where photos come from" }
         div.cards {
-            (card("iCloud Photos", Some("coming soon"), &html! {
-                p { "Sign in with your Apple ID and the box keeps a full copy of your iCloud Photo Library, new, edited and deleted photos included." }
+            (card("iCloud Photos", if apple_ids.is_empty() { None } else { Some("signed in") }, &html! {
+                p { "Sign in with an Apple ID and the box keeps a full copy of its iCloud Photo Library, new, edited and deleted photos included. Each family member can add theirs, now or later on the iCloud page." }
+                @if !apple_ids.is_empty() {
+                    ul.plain { @for id in apple_ids { li { "✓ " (id) } } }
+                }
+                (super::icloud::add_form(token, "", false, super::icloud::WIZARD))
             }))
-            (card("Phones on this network", Some("coming soon"), &html! {
-                p { "Family phones upload over Wi-Fi with PhotoSync, the Nextcloud app or any WebDAV app, no cloud needed." }
+            (card("Phones on this network", Some("available"), &html! {
+                p { "Family phones upload over Wi-Fi with PhotoSync, the Nextcloud app or any WebDAV app, no cloud needed. After setup, the " strong { "Phone" } " page gives each phone its address and an app password." }
             }))
             (card("A folder or USB stick", Some("available"), &html! {
                 p { "After setup, choose " strong { "Import" } " and pick a folder on this box's disks." }
