@@ -5,6 +5,7 @@
 use maud::{Markup, html};
 
 use super::components::{bytes, card, csrf, field};
+use super::import::urlencode;
 use super::phone::ago;
 use crate::backup::target::Status;
 
@@ -157,18 +158,6 @@ fn recovery_text(key: &str) -> String {
     format!(
         "shoebox recovery key\n\n{key}\n\nWith this key (or the passphrase), `shoebox restore --repo URL --to DIR` restores every photo on any machine.\n"
     )
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
