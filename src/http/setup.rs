@@ -15,6 +15,10 @@ use super::views::setup as views;
 use crate::system::settings::SetupStep;
 use crate::system::{self, disks};
 
+mod sources;
+
+pub use sources::{backup, backup_ok, backup_target, icloud_add, icloud_code, sources, sources_ok};
+
 fn step_url(step: SetupStep) -> &'static str {
     match step {
         SetupStep::Welcome => "/setup/welcome",
@@ -269,150 +273,6 @@ pub async fn storage_ok(State(st): State<AppState>) -> Result<Response, HttpErro
         return Ok(Redirect::to("/setup/storage").into_response());
     }
     advance(&st, SetupStep::Storage, SetupStep::Sources).await
-}
-
-/// The wizard's sources page, with the Apple IDs signed in so far and `flash`.
-async fn sources_step(
-    st: &AppState,
-    v: &Viewer,
-    flash: Option<super::views::layout::Flash>,
-) -> Result<Response, HttpError> {
-    let now = current(st).await?;
-    if now != SetupStep::Sources {
-        return Ok(Redirect::to(step_url(now)).into_response());
-    }
-    let st2 = st.clone();
-    let ids = blocking(move || st2.icloud.accounts()).await?;
-    let body = views::sources(&v.csrf, &ids);
-    Ok(render(
-        st,
-        v,
-        Frame::new("Photo sources", "setup").flash(flash),
-        &body,
-    )
-    .await?
-    .into_response())
-}
-
-/// `GET /setup/sources`.
-pub async fn sources(
-    State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
-) -> Result<Response, HttpError> {
-    sources_step(&st, &v, None).await
-}
-
-/// A sign-in step inside the wizard: the code page, or back to the sources with words.
-async fn icloud_step(
-    st: &AppState,
-    v: &Viewer,
-    shown: super::icloud::Shown,
-) -> Result<Response, HttpError> {
-    use super::icloud::Shown;
-    match shown {
-        Shown::Done(f) | Shown::Problem(f) => sources_step(st, v, Some(f)).await,
-        Shown::Code(apple_id, question, sms) => {
-            let view = super::views::icloud::CodeView {
-                apple_id: &apple_id,
-                question: &question,
-                sms,
-                wizard: true,
-            };
-            let body = super::views::icloud::code_page(&v.csrf, &view);
-            Ok(
-                render(st, v, Frame::new("Verification code", "setup"), &body)
-                    .await?
-                    .into_response(),
-            )
-        }
-    }
-}
-
-/// `POST /setup/icloud`: signs an Apple ID in from the wizard.
-pub async fn icloud_add(
-    State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
-    Form(f): Form<super::icloud::SignInForm>,
-) -> Result<Response, HttpError> {
-    if current(&st).await? != SetupStep::Sources {
-        return Err(HttpError::NotFound);
-    }
-    let shown = super::icloud::start(&st, f).await?;
-    icloud_step(&st, &v, shown).await
-}
-
-/// `POST /setup/icloud/code`: the verification code, from the wizard.
-pub async fn icloud_code(
-    State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
-    Form(f): Form<super::icloud::CodeForm>,
-) -> Result<Response, HttpError> {
-    if current(&st).await? != SetupStep::Sources {
-        return Err(HttpError::NotFound);
-    }
-    let shown = super::icloud::give_code(&st, f).await?;
-    icloud_step(&st, &v, shown).await
-}
-
-/// `POST /setup/sources`.
-pub async fn sources_ok(State(st): State<AppState>) -> Result<Response, HttpError> {
-    advance(&st, SetupStep::Sources, SetupStep::Backup).await
-}
-
-/// The wizard's backup page: the target form, or where this box backs up.
-async fn backup_step(
-    st: &AppState,
-    v: &Viewer,
-    recovery: Option<String>,
-    flash: Option<super::views::layout::Flash>,
-) -> Result<Response, HttpError> {
-    let now = current(st).await?;
-    if now != SetupStep::Backup {
-        return Ok(Redirect::to(step_url(now)).into_response());
-    }
-    let st2 = st.clone();
-    let (target, draft) = blocking(move || {
-        let store = st2.backup.store();
-        Ok::<_, crate::backup::Error>((store.target()?, store.draft()?))
-    })
-    .await?;
-    let url = target
-        .as_ref()
-        .or(draft.as_ref())
-        .map(|t| t.url.clone())
-        .unwrap_or_default();
-    let body = views::backup(&v.csrf, &url, target.is_some(), recovery.as_deref());
-    Ok(
-        render(st, v, Frame::new("Backup", "setup").flash(flash), &body)
-            .await?
-            .into_response(),
-    )
-}
-
-/// `GET /setup/backup`.
-pub async fn backup(
-    State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
-) -> Result<Response, HttpError> {
-    backup_step(&st, &v, None, None).await
-}
-
-/// `POST /setup/backup/target`: test, create or adopt, as on the Backup page.
-pub async fn backup_target(
-    State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
-    Form(f): Form<super::backup::TargetInput>,
-) -> Result<Response, HttpError> {
-    if current(&st).await? != SetupStep::Backup {
-        return Err(HttpError::NotFound);
-    }
-    let (recovery, flash) = super::backup::apply(&st, f).await?;
-    backup_step(&st, &v, recovery, Some(flash)).await
-}
-
-/// `POST /setup/backup`.
-pub async fn backup_ok(State(st): State<AppState>) -> Result<Response, HttpError> {
-    advance(&st, SetupStep::Backup, SetupStep::Summary).await
 }
 
 /// `GET /setup/summary`.
