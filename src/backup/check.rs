@@ -26,6 +26,8 @@ pub struct Report {
     pub bytes_read: u64,
     /// Each problem, naming the object.
     pub problems: Vec<String>,
+    /// Things worth knowing that are not damage (packs an interrupted run left).
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -50,9 +52,9 @@ pub fn run(repo: &Repo, read_data: bool) -> Result<Report> {
         report.problems.push(format!("packs/{name}: {why}"));
     }
     for (name, _) in &index.adopted {
-        report
-            .problems
-            .push(format!("packs/{name} is named by no index (left by an interrupted backup; the next backup adopts it)"));
+        report.notes.push(format!(
+            "packs/{name} is named by no index yet (left by an interrupted run; the next backup or prune takes it in)"
+        ));
     }
     report.chunks = index.len();
     let listed: HashSet<String> = repo

@@ -97,6 +97,25 @@ pub enum Error {
     /// The box key or a value sealed with it failed.
     #[error("sealed settings: {0}")]
     Sealed(#[from] crate::boxkey::Error),
+    /// `forget` with no rule that keeps anything.
+    #[error(
+        "say what to keep (--keep-last, --keep-daily, …): forgetting with no rule would delete every snapshot"
+    )]
+    KeepsNothing,
+    /// Another box holds a fresh lease on the repository.
+    #[error(
+        "{host} is writing to this repository ({what} since {since}); try again after it finished, or after {until} when its lease ends"
+    )]
+    Leased {
+        /// The other box's host name.
+        host: String,
+        /// What it does ("backup", "prune").
+        what: &'static str,
+        /// When it took the lease (UTC, readable).
+        since: String,
+        /// When the lease goes stale (UTC, readable).
+        until: String,
+    },
     /// The system's random source or the key derivation failed.
     #[error("cryptography: {0}")]
     Crypto(super::crypto::CryptoError),

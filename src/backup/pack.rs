@@ -74,6 +74,18 @@ impl PackBuilder {
         Ok(())
     }
 
+    /// Appends a chunk already sealed (copied from another pack when repacking): its seal is
+    /// bound to its remote id, not to the pack, so it opens wherever it sits.
+    pub fn add_sealed(&mut self, remote_id: [u8; 32], raw_len: u32, sealed: &[u8]) {
+        self.entries.push(Entry {
+            id: remote_id,
+            offset: self.bytes.len() as u64,
+            sealed_len: u32::try_from(sealed.len()).unwrap_or(u32::MAX),
+            raw_len,
+        });
+        self.bytes.extend_from_slice(sealed);
+    }
+
     /// Appends the sealed table of contents and the trailer.
     pub fn finish(mut self, keys: &MasterKeys) -> Result<FinishedPack> {
         let toc = keys

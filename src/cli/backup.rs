@@ -229,6 +229,9 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
                 String::new()
             }
         );
+        for n in &report.notes {
+            println!("  note: {n}");
+        }
         for p in &report.problems {
             println!("  problem: {p}");
         }

@@ -15,6 +15,8 @@ pub enum Fault {
     TruncateEveryNth(u64),
     /// After `n` successful puts every call fails for good (the box lost power).
     DieAfterPuts(u64),
+    /// After `n` successful puts and deletes together every call fails for good.
+    DieAfterWrites(u64),
 }
 
 /// Wraps a remote and injects one [`Fault`].
@@ -23,6 +25,7 @@ pub struct Faulty<R> {
     fault: Fault,
     calls: AtomicU64,
     puts: AtomicU64,
+    writes: AtomicU64,
     log: Mutex<Vec<String>>,
 }
 
@@ -34,6 +37,7 @@ impl<R: Remote> Faulty<R> {
             fault,
             calls: AtomicU64::new(0),
             puts: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
         }
     }
@@ -41,6 +45,11 @@ impl<R: Remote> Faulty<R> {
     /// The wrapped remote.
     pub fn inner(&self) -> &R {
         &self.inner
+    }
+
+    /// Successful puts and deletes so far.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::SeqCst)
     }
 
     /// Successful puts so far.
@@ -63,6 +72,12 @@ impl<R: Remote> Faulty<R> {
                 "injected: 503 Slow Down",
             )),
             Fault::DieAfterPuts(k) if self.puts.load(Ordering::SeqCst) >= k => Err(Error::new(
+                ErrorKind::Other,
+                what,
+                path,
+                "injected: the process died",
+            )),
+            Fault::DieAfterWrites(k) if self.writes.load(Ordering::SeqCst) >= k => Err(Error::new(
                 ErrorKind::Other,
                 what,
                 path,
@@ -110,6 +125,7 @@ impl<R: Remote> Remote for Faulty<R> {
         self.before("put", &kind.path(name))?;
         self.inner.put(kind, name, bytes)?;
         self.puts.fetch_add(1, Ordering::SeqCst);
+        self.writes.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut log) = self.log.lock() {
             log.push(kind.path(name));
         }
@@ -118,7 +134,9 @@ impl<R: Remote> Remote for Faulty<R> {
 
     fn delete(&self, kind: Kind, name: &str) -> Result<()> {
         self.before("delete", &kind.path(name))?;
-        self.inner.delete(kind, name)
+        self.inner.delete(kind, name)?;
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 
     fn describe(&self) -> String {

@@ -34,6 +34,10 @@ pub enum Kind {
     Snapshot,
     /// `probe/<random>`: a connection test's object, deleted right after (never read as data).
     Probe,
+    /// `marks/<id>`: what a prune found unused and will delete after its grace period.
+    Mark,
+    /// `leases/<box id>`: which box is writing now, so two boxes on one repository are seen.
+    Lease,
 }
 
 impl Kind {
@@ -55,6 +59,8 @@ impl Kind {
             Self::Index => "index",
             Self::Snapshot => "snapshots",
             Self::Probe => "probe",
+            Self::Mark => "marks",
+            Self::Lease => "leases",
         }
     }
 
@@ -76,6 +82,8 @@ impl fmt::Display for Kind {
             Self::Index => "index",
             Self::Snapshot => "snapshot",
             Self::Probe => "probe",
+            Self::Mark => "mark",
+            Self::Lease => "lease",
         })
     }
 }

@@ -6,7 +6,7 @@
 //! ```text
 //! object header (8 bytes, starts every object)
 //!   0 3 magic "SBX"   3 1 format version = 1   4 1 kind   5 3 reserved, 0
-//!   kinds: 1 config, 2 key, 3 pack, 4 index, 5 snapshot
+//!   kinds: 1 config, 2 key, 3 pack, 4 index, 5 snapshot, 6 mark, 7 lease
 //! config                       (name: "config")
 //!   header ‖ repository id (32 random bytes)
 //! key                          (name: keys/<hex blake3 of the object>)
@@ -31,6 +31,11 @@
 //!   header ‖ sealed(body, aad = header); body =
 //!   time i64 ‖ host (u16 length ‖ UTF-8) ‖ files u64 ‖ bytes u64 ‖ assets u64
 //!   ‖ stream length u64 ‖ count u32 ‖ (chunk plain id 32 ‖ length u32)*
+//! mark                         (name: marks/<hex blake3 of the object>; see `upkeep.rs`)
+//!   header ‖ sealed(time i64 ‖ count u32 ‖ (kind u8 ‖ object id 32)*, aad = header)
+//! lease                        (name: leases/<hex box id>; see `upkeep.rs`)
+//!   header ‖ sealed(box id 16 ‖ time i64 ‖ until i64 ‖ action u8 ‖ host (u16 ‖ UTF-8),
+//!   aad = header)
 //! ```
 //!
 //! The snapshot's stream is the catalog at that moment, cut into content-defined chunks
@@ -44,6 +49,10 @@
 //! A reader refuses a newer format version; a new layout gets a new version and fixture.
 
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+
+mod upkeep;
+
+pub use upkeep::{Lease, LeaseAction, Mark, decode_lease, decode_mark, encode_lease, encode_mark};
 
 use super::crypto::KdfParams;
 use super::remote::Kind;
@@ -79,6 +88,8 @@ fn kind_byte(kind: Kind) -> u8 {
         Kind::Pack => 3,
         Kind::Index => 4,
         Kind::Snapshot => 5,
+        Kind::Mark => 6,
+        Kind::Lease => 7,
         // Probe objects are plain text, never given a header; 0 is no kind.
         Kind::Probe => 0,
     }
