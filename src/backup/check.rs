@@ -24,6 +24,8 @@ pub struct Report {
     pub chunks: usize,
     /// Bytes downloaded and verified (read-data).
     pub bytes_read: u64,
+    /// Packs downloaded and verified.
+    pub packs_read: usize,
     /// Each problem, naming the object.
     pub problems: Vec<String>,
     /// Things worth knowing that are not damage (packs an interrupted run left).
@@ -37,8 +39,58 @@ impl Report {
     }
 }
 
-/// Checks `repo`.
+/// Which packs a check downloads and verifies byte by byte.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReadData {
+    /// None: structure only.
+    None,
+    /// Every pack.
+    All,
+    /// Slice `n` of `m` (1-based): the packs whose name falls in it. Slices 1..=m cover
+    /// every pack exactly once, so a daily slice of 30 reads the whole remote in a month.
+    Slice(u32, u32),
+    /// About this share of the packs (0–100 %), chosen by name so reruns read the same ones.
+    Percent(f64),
+}
+
+impl ReadData {
+    /// Parses `--read-data-subset`: `N/M` or `P%`.
+    pub fn parse_subset(s: &str) -> Option<Self> {
+        if let Some(p) = s.strip_suffix('%') {
+            let p: f64 = p.trim().parse().ok()?;
+            return (0.0..=100.0).contains(&p).then_some(Self::Percent(p));
+        }
+        let (n, m) = s.split_once('/')?;
+        let (n, m): (u32, u32) = (n.trim().parse().ok()?, m.trim().parse().ok()?);
+        (n >= 1 && n <= m).then_some(Self::Slice(n, m))
+    }
+
+    /// True when `pack` is to be read.
+    pub fn includes(&self, pack: &str) -> bool {
+        let position = u64::from_str_radix(pack.get(..12).unwrap_or("0"), 16).unwrap_or(0);
+        match *self {
+            Self::None => false,
+            Self::All => true,
+            Self::Slice(n, m) => position % u64::from(m.max(1)) == u64::from(n.saturating_sub(1)),
+            Self::Percent(p) => ((position % 10_000) as f64) < p * 100.0,
+        }
+    }
+}
+
+/// Checks `repo`; with `read_data`, downloads and verifies every pack.
 pub fn run(repo: &Repo, read_data: bool) -> Result<Report> {
+    run_reading(
+        repo,
+        if read_data {
+            ReadData::All
+        } else {
+            ReadData::None
+        },
+    )
+}
+
+/// Checks `repo`'s structure and reads the packs `read` selects.
+pub fn run_reading(repo: &Repo, read: ReadData) -> Result<Report> {
     let mut report = Report::default();
     let index = match RemoteIndex::load(repo) {
         Ok(i) => i,
@@ -85,9 +137,10 @@ pub fn run(repo: &Repo, read_data: bool) -> Result<Report> {
             report.problems.push(e.to_string());
         }
     }
-    if read_data {
+    if read != ReadData::None {
         for name in index.packs() {
-            if listed.contains(name) {
+            if listed.contains(name) && read.includes(name) {
+                report.packs_read += 1;
                 match read_pack(repo, name) {
                     Ok(n) => report.bytes_read += n,
                     Err(e) => report.problems.push(e.to_string()),
@@ -144,4 +197,32 @@ fn read_pack(repo: &Repo, name: &str) -> Result<u64> {
         pack::open_chunk(repo.keys(), name, e, sealed, None)?;
     }
     Ok(bytes.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadData;
+
+    #[test]
+    fn slices_cover_every_pack_once_and_subsets_parse() {
+        let names: Vec<String> = (0..300u32)
+            .map(|i| blake3::hash(&i.to_le_bytes()).to_hex().to_string())
+            .collect();
+        for name in &names {
+            let hits = (1..=30)
+                .filter(|n| ReadData::Slice(*n, 30).includes(name))
+                .count();
+            assert_eq!(hits, 1, "{name}");
+        }
+        let tenth = names
+            .iter()
+            .filter(|n| ReadData::Percent(10.0).includes(n))
+            .count();
+        assert!((10..=60).contains(&tenth), "{tenth}");
+        assert_eq!(ReadData::parse_subset("3/30"), Some(ReadData::Slice(3, 30)));
+        assert_eq!(ReadData::parse_subset("5%"), Some(ReadData::Percent(5.0)));
+        for bad in ["0/3", "4/3", "x", "101%", "-1%"] {
+            assert_eq!(ReadData::parse_subset(bad), None, "{bad}");
+        }
+    }
 }

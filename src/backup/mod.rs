@@ -17,6 +17,7 @@ mod fetch;
 pub mod forget;
 pub mod format;
 mod index;
+pub mod lease;
 mod pack;
 pub mod probe;
 pub mod prune;

@@ -8,7 +8,8 @@ use super::error::{Error, Result};
 use super::format::{self, KeyObject};
 use super::remote::{ErrorKind, Kind, Remote};
 
-/// A repository opened with one of its keys.
+/// A repository opened with one of its keys. Cloning shares the remote.
+#[derive(Clone)]
 pub struct Repo {
     remote: Arc<dyn Remote>,
     keys: MasterKeys,
@@ -247,6 +248,25 @@ impl Repo {
         let name = format::content_name(&bytes);
         self.remote.put(kind, &name, &bytes)?;
         Ok(name)
+    }
+
+    /// Seals `plain` under a name of the caller's (a lease, replaced on renewal).
+    pub fn put_sealed_as(&self, kind: Kind, name: &str, plain: &[u8]) -> Result<()> {
+        let header = format::header(kind);
+        let mut bytes = header.to_vec();
+        bytes.extend(self.keys.seal(&header, plain).map_err(Error::Crypto)?);
+        Ok(self.remote.put(kind, name, &bytes)?)
+    }
+
+    /// Reads an object [`Self::put_sealed_as`] wrote: its seal is checked, its name cannot be.
+    pub fn get_sealed_as(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        let object = kind.path(name);
+        let bytes = self.remote.get(kind, name)?;
+        let rest = format::check_header(kind, &bytes).map_err(|e| Error::corrupt(&object, e))?;
+        let header = bytes.get(..format::HEADER_LEN).unwrap_or_default();
+        self.keys
+            .open(header, rest)
+            .map_err(|e| Error::corrupt(object, format!("seal does not open ({e})")))
     }
 
     /// Reads an index or snapshot object, checks its name and seal, returns the plaintext.

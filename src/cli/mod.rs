@@ -250,9 +250,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Icloud { action } => icloud::run(&cli.data, action)?,
         Command::Stats => println!("{}", render::stats(&open()?.counts()?)),
         Command::Backup(args) => backup::backup(&cli.data, &args)?,
-        Command::Snapshots(args) => backup::snapshots(&args)?,
-        Command::Restore(args) => backup::restore(&args)?,
-        Command::Key(args) => backup::key(&args)?,
+        Command::Snapshots(args) => backup::snapshots(&cli.data, &args)?,
+        Command::Restore(args) => backup::restore(&cli.data, &args)?,
+        Command::Key(args) => backup::key(&cli.data, &args)?,
     }
     Ok(())
 }

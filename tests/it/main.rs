@@ -8,6 +8,7 @@
 
 mod backup;
 mod backup_target;
+mod backup_upkeep;
 mod backup_web;
 mod cli;
 mod crash;

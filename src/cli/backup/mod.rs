@@ -2,15 +2,19 @@
 //! Passphrases come from `SHOEBOX_PASSPHRASE` (and `SHOEBOX_NEW_PASSPHRASE` for a new one)
 //! or a prompt; remote credentials from the environment (see `backup::remote`).
 
-use std::io::{BufRead, IsTerminal, Write};
+mod open;
+mod upkeep;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+
 use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
+use open::{open_remote, open_repo, secret};
 
-use crate::backup::remote::{Credentials, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying};
+use crate::backup::remote::{Credentials, RemoteUrl};
 use crate::backup::{self, KdfParams, Repo, restore, snapshot, upload};
 use crate::jobs::Progress;
 use crate::library::{Library, Options};
@@ -51,6 +55,49 @@ pub enum BackupAction {
         /// Download every pack and authenticate every chunk.
         #[arg(long)]
         read_data: bool,
+        /// Download and authenticate only some packs: `N/M` (slice N of M; slices 1..M
+        /// together cover every pack once) or `P%`.
+        #[arg(long, value_name = "N/M|P%", conflicts_with = "read_data")]
+        read_data_subset: Option<String>,
+    },
+    /// Forget snapshots: those the --keep rules do not keep, or the ones named.
+    Forget {
+        /// Snapshot ids (a prefix is enough) to forget.
+        ids: Vec<String>,
+        /// Keep the newest N snapshots.
+        #[arg(long, default_value_t = 0)]
+        keep_last: u32,
+        /// Keep the newest snapshot of each of the last N days.
+        #[arg(long, default_value_t = 0)]
+        keep_daily: u32,
+        /// … of each of the last N weeks.
+        #[arg(long, default_value_t = 0)]
+        keep_weekly: u32,
+        /// … of each of the last N months.
+        #[arg(long, default_value_t = 0)]
+        keep_monthly: u32,
+        /// … of each of the last N years.
+        #[arg(long, default_value_t = 0)]
+        keep_yearly: u32,
+        /// Say what would be forgotten; forget nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Prune afterwards.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Give back the space of chunks no snapshot needs (deleted a grace period after they
+    /// were found unused; sparse packs are repacked).
+    Prune {
+        /// Hours between marking an object unused and deleting it.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u32,
+        /// MiB of sparse packs to repack in one run, at most.
+        #[arg(long, default_value_t = 512)]
+        max_repack_mib: u64,
+        /// Say what would happen; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -128,43 +175,6 @@ fn kdf(memory_mib: u32) -> KdfParams {
     }
 }
 
-fn open_remote(repo: Option<&str>) -> Result<Arc<dyn Remote>> {
-    let Some(url) = repo else {
-        bail!("no repository: pass --repo URL or set SHOEBOX_REPO");
-    };
-    let url = RemoteUrl::parse(url)?;
-    let remote = Opendal::open(&url, &Credentials::from_env())?;
-    Ok(Arc::new(Retrying::new(remote, RetryPolicy::default())))
-}
-
-/// A secret from `var` or, when it is unset, a prompt on the terminal.
-fn secret(var: &str, prompt: &str) -> Result<String> {
-    if let Ok(v) = std::env::var(var) {
-        return Ok(v);
-    }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("{prompt}: ");
-        let _ = std::io::stderr().flush();
-    }
-    let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .context("reading the passphrase")?;
-    let line = line.trim_end_matches(['\n', '\r']).to_string();
-    if line.is_empty() {
-        bail!("no passphrase given (set {var} or type it)");
-    }
-    Ok(line)
-}
-
-fn open_repo(repo: Option<&str>) -> Result<Repo> {
-    let remote = open_remote(repo)?;
-    let pass = secret("SHOEBOX_PASSPHRASE", "Passphrase or recovery key")?;
-    Ok(Repo::open(remote, &pass)?)
-}
-
 /// Runs `work` while a bar shows `progress`.
 fn with_bar<T: Send>(progress: &Progress, work: impl FnOnce() -> T + Send) -> T {
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -180,7 +190,7 @@ fn with_bar<T: Send>(progress: &Progress, work: impl FnOnce() -> T + Send) -> T 
     })
 }
 
-fn host() -> String {
+pub(super) fn host() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .ok()
@@ -212,34 +222,9 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
     if args.repo.is_none() && args.action.is_none() {
         return backup_configured(data, args);
     }
-    let repo = open_repo(args.repo.as_deref())?;
-    if let Some(BackupAction::Check { read_data }) = args.action {
-        let report = backup::check::run(&repo, read_data)?;
-        println!(
-            "backup check: {} packs, {} chunks, {} snapshots{}",
-            report.packs,
-            report.chunks,
-            report.snapshots,
-            if read_data {
-                format!(
-                    ", {} downloaded and verified",
-                    HumanBytes(report.bytes_read)
-                )
-            } else {
-                String::new()
-            }
-        );
-        for n in &report.notes {
-            println!("  note: {n}");
-        }
-        for p in &report.problems {
-            println!("  problem: {p}");
-        }
-        if !report.is_clean() {
-            bail!("the repository has problems (see above)");
-        }
-        println!("clean: no problems found");
-        return Ok(());
+    let repo = open_repo(data, args.repo.as_deref())?;
+    if let Some(action) = &args.action {
+        return upkeep::run(&repo, data, action);
     }
     let lib = Library::open(data, Options::default())
         .with_context(|| format!("opening the library in {}", data.display()))?;
@@ -250,7 +235,17 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
     };
     let progress = Progress::new("backup");
     let started = std::time::Instant::now();
+    let lease = backup::lease::take(
+        &repo,
+        backup::lease::box_id(&options.host, data),
+        &options.host,
+        backup::format::LeaseAction::Backup,
+    )?;
+    if let Some(w) = lease.warning() {
+        eprintln!("warning: {w}");
+    }
     let report = with_bar(&progress, || upload::run(&repo, &lib, &options, &progress))?;
+    drop(lease);
     let secs = started.elapsed().as_secs_f64();
     if report.unchanged {
         println!(
@@ -328,13 +323,13 @@ fn backup_configured(data: &Path, args: &BackupArgs) -> Result<()> {
     Ok(())
 }
 
-fn short(name: &str) -> &str {
+pub(super) fn short(name: &str) -> &str {
     name.get(..12).unwrap_or(name)
 }
 
 /// `shoebox snapshots`.
-pub fn snapshots(args: &RepoArgs) -> Result<()> {
-    let repo = open_repo(args.repo.as_deref())?;
+pub fn snapshots(data: &Path, args: &RepoArgs) -> Result<()> {
+    let repo = open_repo(data, args.repo.as_deref())?;
     let all = snapshot::list(&repo)?;
     if all.is_empty() {
         println!("no snapshots yet");
@@ -356,8 +351,8 @@ pub fn snapshots(args: &RepoArgs) -> Result<()> {
 }
 
 /// `shoebox restore`.
-pub fn restore(args: &RestoreArgs) -> Result<()> {
-    let repo = open_repo(args.repo.as_deref())?;
+pub fn restore(data: &Path, args: &RestoreArgs) -> Result<()> {
+    let repo = open_repo(data, args.repo.as_deref())?;
     let snap = snapshot::find(&repo, args.snapshot.as_deref())?;
     let progress = Progress::new("restore");
     if let Some(dir) = &args.into_library {
@@ -392,8 +387,8 @@ pub fn restore(args: &RestoreArgs) -> Result<()> {
 }
 
 /// `shoebox key …`.
-pub fn key(args: &KeyArgs) -> Result<()> {
-    let mut repo = open_repo(args.repo.as_deref())?;
+pub fn key(data: &Path, args: &KeyArgs) -> Result<()> {
+    let mut repo = open_repo(data, args.repo.as_deref())?;
     match &args.action {
         KeyAction::List => {
             for k in repo.list_keys()? {
