@@ -16,6 +16,7 @@ mod dav;
 mod fake_icloud;
 mod harness;
 mod icloud;
+mod icloud_albums;
 mod icloud_web;
 mod phone_apps;
 mod photos;

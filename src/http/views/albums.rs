@@ -12,7 +12,12 @@ pub fn list(token: &str, albums: &[(Album, u64)], folders: &[SourceFolder]) -> M
         h1 { "Albums" }
         @if albums.is_empty() { p.muted { "No albums yet." } }
         ul.folders {
-            @for (a, n) in albums { li { a href=(format!("/albums/{}", a.id)) { (a.name) " " span.muted { "(" (n) ")" } } } }
+            @for (a, n) in albums {
+                li {
+                    a href=(format!("/albums/{}", a.id)) { (a.name) " " span.muted { "(" (n) ")" } }
+                    @if let Some(m) = &a.mirror { " " span.badge.mirror { "from " (m.source) " · " (m.account) } }
+                }
+            }
         }
         @if !folders.is_empty() {
             section.source-folders {
@@ -46,6 +51,9 @@ pub fn album(token: &str, album: &Album, assets: &[Asset], selection: &Selection
         h1 { (album.name) }
         p.muted { (super::components::count(assets.len() as u64, "photo or video", "photos and videos")) "." }
         (selectable(selection, &grid(assets, true)))
+        @if let Some(m) = &album.mirror {
+            p.muted.mirror-note { "Kept in step with " (m.source) " (" (m.account) "): rename it, or add and remove photos, in Photos on a device; the next sync brings the change here." }
+        } @else {
         (card("Edit album", None, &html! {
             form.inline-form method="post" action=(format!("/albums/{}/rename", album.id)) {
                 (csrf(token))
@@ -58,6 +66,7 @@ pub fn album(token: &str, album: &Album, assets: &[Asset], selection: &Selection
                 button.danger type="submit" { "Delete album (the photos stay)" }
             }
         }))
+        }
     }
 }
 
@@ -68,8 +77,11 @@ pub fn on_photo(token: &str, asset: u64, albums: &[(Album, u64)], member_of: &[u
             h2 { "Albums" }
             @if albums.is_empty() { p.muted { a href="/albums" { "Make an album" } " to collect photos." } }
             ul.plain {
-                @for (a, _) in albums {
+                @for (a, _) in albums.iter().filter(|(a, _)| a.mirror.is_none() || member_of.contains(&a.id)) {
                     @let member = member_of.contains(&a.id);
+                    @if let Some(m) = &a.mirror {
+                        li { a href=(format!("/albums/{}", a.id)) { (a.name) } " " span.muted { "(from " (m.source) ")" } }
+                    } @else {
                     li {
                         form.inline method="post" action=(format!("/photos/{asset}/albums")) {
                             (csrf(token))
@@ -77,6 +89,7 @@ pub fn on_photo(token: &str, asset: u64, albums: &[(Album, u64)], member_of: &[u
                             input type="hidden" name="member" value=(if member { "0" } else { "1" });
                             button.link type="submit" aria-pressed=(member) { @if member { "✓ " } @else { "+ " } (a.name) }
                         }
+                    }
                     }
                 }
             }
