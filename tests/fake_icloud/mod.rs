@@ -147,6 +147,10 @@ pub struct Account {
     pub sms_code: String,
     pub trust_tokens: HashSet<String>,
     pub web_access: bool,
+    /// `termsUpdateNeeded` in `accountLogin`.
+    pub terms_update: bool,
+    /// A trusted sign-in answers 412 until `repair/complete` is called.
+    pub needs_repair: bool,
     pub domain_to_use: Option<String>,
     pub dsid: String,
     pub private: Vec<Zone>,
@@ -179,6 +183,10 @@ pub struct World {
     pub pushes: u64,
     /// Listing and change-feed URLs are issued already expired (lookups stay fresh).
     pub stale_listing_urls: bool,
+    /// Bridge-type challenges: a right code is answered 409 with `securityCode.valid`.
+    pub valid_code_as_409: bool,
+    /// `repair/complete` calls seen.
+    pub repairs: u64,
     /// Life of the `X-APPLE-WEBAUTH-USER` cookie (Apple's trust horizon), seconds; 0 = 30 days.
     pub trust_secs: i64,
     /// Per-connection download rate, bytes per second.
@@ -683,6 +691,8 @@ impl Fake {
                 sms_code: "135790".into(),
                 trust_tokens: HashSet::new(),
                 web_access: true,
+                terms_update: false,
+                needs_repair: false,
                 domain_to_use: None,
                 dsid: format!("1234567890{n}"),
                 private: vec![Zone {
@@ -836,6 +846,7 @@ async fn auth(
                 .flatten()
                 .filter_map(Value::as_str)
                 .any(|t| acct.trust_tokens.contains(t));
+            let repair = trusted && acct.needs_repair;
             let apple_id = p.account.clone();
             let token = w.next_id("st");
             w.session_tokens
@@ -849,7 +860,9 @@ async fn auth(
                     sms_sent: false,
                 },
             );
-            let mut r = if trusted {
+            let mut r = if repair {
+                json_resp(412, &json!({"serviceErrors": [{"code": "-20283"}]}))
+            } else if trusted {
                 json_resp(200, &json!({}))
             } else {
                 json_resp(409, &json!({"authType": "hsa2"}))
@@ -875,6 +888,15 @@ async fn auth(
                 format!("<html><head><script type=\"application/json\" class=\"boot_args\">{boot}</script></head></html>"),
             )
                 .into_response()
+        }
+        ("POST", "/repair/complete") => {
+            let Some(s) = w.auth_sessions.get(&sid) else {
+                return StatusCode::UNAUTHORIZED.into_response();
+            };
+            let apple_id = s.apple_id.clone();
+            w.account(&apple_id).needs_repair = false;
+            w.repairs += 1;
+            StatusCode::NO_CONTENT.into_response()
         }
         ("PUT", "/verify/trusteddevice/securitycode") => {
             w.pushes += 1;
@@ -910,7 +932,9 @@ async fn auth(
                 );
             }
             w.auth_sessions.get_mut(&sid).unwrap().verified = true;
-            if sms {
+            if w.valid_code_as_409 {
+                json_resp(409, &json!({"securityCode": {"valid": true}}))
+            } else if sms {
                 json_resp(200, &json!({"securityCode": {"valid": true}}))
             } else {
                 StatusCode::NO_CONTENT.into_response()
@@ -957,7 +981,7 @@ fn account_json(w: &World, apple_id: &str, trusted: bool) -> Value {
             "schoolwork": {},
         },
         "hsaTrustedBrowser": trusted, "hsaChallengeRequired": !trusted,
-        "isExtendedLogin": true, "pcsEnabled": true, "termsUpdateNeeded": false,
+        "isExtendedLogin": true, "pcsEnabled": true, "termsUpdateNeeded": a.terms_update,
         "configBag": {"urls": {}},
     })
 }
@@ -985,6 +1009,9 @@ async fn setup(
                     &json!({"error": "Missing X-APPLE-WEBAUTH-TOKEN cookie"}),
                 );
             };
+            if w.accounts[&apple_id].needs_repair {
+                return json_resp(421, &json!({"error": "repair not completed"}));
+            }
             if let Some(d) = &w.accounts[&apple_id].domain_to_use {
                 return json_resp(200, &json!({"domainToUse": d}));
             }
