@@ -170,3 +170,39 @@ pub fn search(title: &str, f: &SearchForm<'_>, results: &Markup) -> Markup {
         (results)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::Mirror;
+
+    #[test]
+    fn mirrored_albums_say_where_they_come_from_and_offer_no_editing() {
+        let own = Album {
+            id: 1,
+            name: "Mine".into(),
+            created: 0,
+            mirror: None,
+        };
+        let icloud = Album {
+            id: 2,
+            name: "Trips / Italy".into(),
+            created: 0,
+            mirror: Some(Mirror {
+                source: "iCloud".into(),
+                account: "anna@example.com".into(),
+                key: "PrimarySync|A".into(),
+            }),
+        };
+        let html = list("t", &[(own.clone(), 1), (icloud.clone(), 3)], &[]).into_string();
+        assert!(html.contains("from iCloud · anna@example.com"), "{html}");
+        assert_eq!(html.matches("from iCloud").count(), 1);
+        let on = on_photo("t", 9, &[(own, 1), (icloud, 3)], &[2]).into_string();
+        assert!(on.contains("(from iCloud)"));
+        assert_eq!(
+            on.matches("name=\"album\"").count(),
+            1,
+            "only the own album toggles"
+        );
+    }
+}
