@@ -129,6 +129,10 @@ fn sync(data: &Path, apple_id: Option<String>) -> Result<()> {
                     r.requests,
                     r.bytes
                 );
+                println!(
+                    "{id}: albums from iCloud: {} made, {} changed, {} removed",
+                    r.albums.created, r.albums.changed, r.albums.removed
+                );
                 for f in &r.failed {
                     println!("  not fetched: {f}");
                 }

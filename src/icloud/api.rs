@@ -53,7 +53,7 @@ pub struct Zone {
 }
 
 impl Zone {
-    fn id(&self) -> Value {
+    pub(super) fn id(&self) -> Value {
         let mut id = json!({"zoneName": self.name, "zoneType": "REGULAR_CUSTOM_ZONE"});
         if let Some(owner) = &self.owner {
             id["ownerRecordName"] = json!(owner);
@@ -116,7 +116,21 @@ impl Record {
         self.fields.get(key).and_then(|f| f.get("value"))
     }
 
-    fn int(&self, key: &str) -> Option<i64> {
+    /// A text field: `ENCRYPTED_BYTES` as base64 of UTF-8 (names, captions), or a plain string.
+    pub fn text(&self, key: &str) -> Option<String> {
+        let f = self.fields.get(key)?;
+        let v = f.get("value")?.as_str()?;
+        match f.get("type").and_then(Value::as_str) {
+            Some("STRING") => Some(v.to_string()),
+            _ => B64
+                .decode(v)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .or_else(|| Some(v.to_string())),
+        }
+    }
+
+    pub(super) fn int(&self, key: &str) -> Option<i64> {
         self.value(key).and_then(Value::as_i64)
     }
 
@@ -186,6 +200,8 @@ pub struct Item {
     pub hidden: bool,
     /// Capture time at Apple (`assetDate`), unix seconds: the fallback when the file has none.
     pub taken: Option<i64>,
+    /// Favorite, caption, place, time zone.
+    pub meta: super::metadata::Meta,
 }
 
 impl Item {
@@ -217,6 +233,7 @@ impl Item {
             deleted: asset.int("isDeleted") == Some(1) || asset.int("isExpunged") == Some(1),
             hidden: asset.int("isHidden") == Some(1),
             taken: asset.int("assetDate").map(|ms| ms.div_euclid(1000)),
+            meta: super::metadata::Meta::of(asset),
         }
     }
 }
@@ -320,7 +337,7 @@ impl<'c> Photos<'c> {
     }
 
     /// POSTs a CloudKit call, waiting out short `retryAfter`s and mapping Apple's refusals.
-    async fn call(&self, db: Db, path: &str, body: &Value) -> Result<Value> {
+    pub(super) async fn call(&self, db: Db, path: &str, body: &Value) -> Result<Value> {
         let url = format!("{}/{}{path}?{}", self.base, db.name(), self.params);
         for _ in 0..4 {
             let req = self
@@ -626,7 +643,7 @@ fn cloud_error(status: u16, v: &Value) -> Option<CloudError> {
     }
 }
 
-fn records_of(v: &Value) -> Vec<Record> {
+pub(super) fn records_of(v: &Value) -> Vec<Record> {
     v.get("records")
         .and_then(Value::as_array)
         .into_iter()

@@ -478,6 +478,9 @@ impl Client {
         if ds.get("isWebAccessAllowed").and_then(Value::as_bool) == Some(false) {
             return Err(Error::WebAccessOff);
         }
+        if info.get("termsUpdateNeeded").and_then(Value::as_bool) == Some(true) {
+            return Err(Error::TermsUpdateNeeded);
+        }
         let dsid = match ds.get("dsid") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),

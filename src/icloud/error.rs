@@ -27,6 +27,11 @@ pub enum Error {
         "this Apple ID does not allow access to iCloud data from the web. On an iPhone: Settings > [your name] > iCloud > turn on \"Access iCloud Data on the Web\" (with Advanced Data Protection on, that switch must be on too), then run the sync again"
     )]
     WebAccessOff,
+    /// Apple wants new iCloud terms accepted by a person before any data is served.
+    #[error(
+        "Apple asks this Apple ID to accept new iCloud terms first: sign in once at icloud.com (or on an iPhone, Settings > [your name]) and accept them, then sign in here again"
+    )]
+    TermsUpdateNeeded,
     /// CloudKit refused the private database.
     #[error(
         "Apple denied access to the photo library ({0}). If Advanced Data Protection is on, turn on \"Access iCloud Data on the Web\"; otherwise Apple is throttling and shoebox waits before trying again"

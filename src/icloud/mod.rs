@@ -5,10 +5,13 @@
 //! that seals sessions). Apple's base URLs come from the environment so tests run against a
 //! local fake; CloudKit and download hosts come from Apple's own answers.
 
+pub mod albums;
 pub mod api;
 pub mod auth;
 mod error;
 pub mod http;
+pub mod metadata;
+pub mod records;
 pub mod schedule;
 pub mod session;
 pub mod signin;

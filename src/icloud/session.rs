@@ -141,11 +141,19 @@ pub struct ZoneState {
     pub last_full: i64,
     /// Counts at Apple and here.
     pub counts: Counts,
+    /// True once the zone's albums were mirrored (then again only when the feed shows album
+    /// changes or a full listing runs).
+    #[serde(default)]
+    pub albums_done: bool,
+    /// Unix second the running (or last) full listing started: what it saw is marked with
+    /// it, so records it did not see stand out (see `records.rs`).
+    #[serde(default)]
+    pub full_started: i64,
 }
 
 /// The sealed session table and the zone table.
 pub struct SessionStore {
-    db: Arc<Database>,
+    pub(super) db: Arc<Database>,
     key: BoxKey,
 }
 
@@ -156,6 +164,8 @@ impl SessionStore {
         let txn = db.begin_write().map_err(redb::Error::from)?;
         txn.open_table(SESSIONS).map_err(redb::Error::from)?;
         txn.open_table(ZONES).map_err(redb::Error::from)?;
+        txn.open_table(super::records::RECORDS)
+            .map_err(redb::Error::from)?;
         txn.commit().map_err(redb::Error::from)?;
         Ok(Self { db, key })
     }
@@ -227,6 +237,8 @@ impl SessionStore {
             for k in keys {
                 zones.remove(k.as_str()).map_err(redb::Error::from)?;
             }
+            drop(zones);
+            super::records::forget_account(&txn, apple_id)?;
         }
         txn.commit().map_err(redb::Error::from)?;
         Ok(())

@@ -57,6 +57,8 @@ pub struct Report {
     pub bytes: u64,
     /// Items that could not be fetched, and why.
     pub failed: Vec<String>,
+    /// iCloud albums made, changed and removed here.
+    pub albums: super::albums::AlbumReport,
 }
 
 /// Pulls one Apple ID's libraries into the library.
@@ -161,6 +163,7 @@ impl SyncJob {
         let key = self.zone_key(zone);
         let mut state = self.sessions.zone(&key)?;
         let mut changed = false;
+        let mut albums_due = !state.albums_done;
         let now = chrono::Utc::now().timestamp();
         if state.full_done && state.cursor == (0, 0) && now - state.last_full >= reconcile_secs() {
             // Periodic reconciliation: list everything again from the current token.
@@ -170,23 +173,38 @@ impl SyncJob {
             if state.cursor == (0, 0) {
                 photos.check_indexing(zone).await?;
                 state.pending_token.clone_from(&zone.sync_token);
+                // Strictly increasing, so two listings in one second stay apart.
+                state.full_started = now.max(state.full_started + 1);
                 self.sessions.save_zone(&key, &state)?;
             }
             self.full(photos, zone, &key, &mut state, progress).await?;
             if progress.is_cancelled() {
                 return Ok(());
             }
+            self.sweep(photos, zone, &key, &mut state).await?;
             state.full_done = true;
             state.sync_token = state.pending_token.take();
             state.cursor = (0, 0);
             state.last_full = chrono::Utc::now().timestamp();
             self.sessions.save_zone(&key, &state)?;
             changed = true;
+            albums_due = true;
         }
         if state.sync_token.is_none() || state.sync_token != zone.sync_token {
-            self.follow(photos, zone, &key, &mut state, progress)
+            albums_due |= self
+                .follow(photos, zone, &key, &mut state, progress)
                 .await?;
             changed = true;
+        }
+        // Albums live in the private library only (the shared library has none).
+        if albums_due && zone.db == Db::Private && !progress.is_cancelled() {
+            progress.set_current(format!("{} albums", zone.name));
+            let r = super::albums::mirror(&self.lib, photos, &self.apple_id, zone).await?;
+            self.report.albums.created += r.created;
+            self.report.albums.changed += r.changed;
+            self.report.albums.removed += r.removed;
+            state.albums_done = true;
+            self.sessions.save_zone(&key, &state)?;
         }
         if changed {
             let apple = photos.counts(zone).await?;
@@ -228,7 +246,8 @@ impl SyncJob {
                     break;
                 }
                 progress.set_current(format!("{} ({} from {rank})", zone.name, masters));
-                self.apply(photos, zone, items, state, progress).await?;
+                self.apply(photos, zone, items, state, true, progress)
+                    .await?;
                 rank += masters;
                 state.cursor = (u8::try_from(i).unwrap_or(0), rank);
                 self.sessions.save_zone(key, state)?;
@@ -244,12 +263,14 @@ impl SyncJob {
         key: &str,
         state: &mut ZoneState,
         progress: &Progress,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let mut albums = false;
         loop {
             let page = photos.changes(zone, state.sync_token.as_deref()).await?;
             let mut masters: HashMap<String, Record> = HashMap::new();
             let mut assets = Vec::new();
             for r in page.records {
+                albums |= super::albums::touches_albums(&r);
                 if r.deleted {
                     self.trash(zone, &r.name, state)?;
                 } else if r.rtype == "CPLMaster" {
@@ -270,15 +291,59 @@ impl SyncJob {
                 .iter()
                 .filter_map(|a| Some(Item::join(a, masters.get(&master_of(a)?)?)))
                 .collect();
-            self.apply(photos, zone, items, state, progress).await?;
+            self.apply(photos, zone, items, state, false, progress)
+                .await?;
             if page.sync_token.is_some() {
                 state.sync_token = page.sync_token;
             }
             self.sessions.save_zone(key, state)?;
             if !page.more {
-                return Ok(());
+                return Ok(albums);
             }
         }
+    }
+
+    /// After a full listing: records seen before but not by this listing are asked about
+    /// one by one (paging by rank can skip items while the library changes); those Apple no
+    /// longer has, or holds in Recently Deleted, go to the trash as a feed deletion would.
+    async fn sweep(
+        &mut self,
+        photos: &Photos<'_>,
+        zone: &Zone,
+        key: &str,
+        state: &mut ZoneState,
+    ) -> Result<()> {
+        let unseen = self.sessions.unseen_since(key, state.full_started)?;
+        if unseen.is_empty() {
+            return Ok(());
+        }
+        let found = photos.lookup(zone, &unseen).await?;
+        let (mut gone, mut here) = (Vec::new(), Vec::new());
+        for name in unseen {
+            let alive = found.get(&name).is_some_and(|r| {
+                r.rtype == "CPLAsset"
+                    && r.int("isDeleted") != Some(1)
+                    && r.int("isExpunged") != Some(1)
+            });
+            if alive {
+                here.push(name);
+            } else {
+                self.trash(zone, &name, state)?;
+                gone.push(name);
+            }
+        }
+        self.sessions.forget_seen(key, &gone)?;
+        let seen = self.sessions.seen(key, &here)?;
+        let marked: Vec<(String, super::records::Seen)> = here
+            .into_iter()
+            .zip(seen)
+            .map(|(n, s)| {
+                let mut s = s.unwrap_or_default();
+                s.listed = state.full_started;
+                (n, s)
+            })
+            .collect();
+        self.sessions.save_seen(key, &marked)
     }
 
     /// A record deleted at Apple: its asset goes to the trash (if we hold it and it is active).
@@ -306,6 +371,7 @@ impl SyncJob {
         zone: &Zone,
         items: Vec<Item>,
         state: &mut ZoneState,
+        listing: bool,
         progress: &Progress,
     ) -> Result<()> {
         let mut fetches: Vec<Fetch> = Vec::new();
@@ -364,15 +430,9 @@ impl SyncJob {
                 std::fs::remove_file(&f.part).ok();
             }
         }
-        // Apple's Hidden album stays hidden here (stored and exported, not in the timeline).
-        for item in items.iter().filter(|i| !i.deleted) {
-            let Some(id) = self.lib.asset_of(&origin(zone, &item.asset))? else {
-                continue;
-            };
-            if self.lib.asset(id)?.is_some_and(|a| a.hidden != item.hidden) {
-                self.lib.set_hidden(id, item.hidden)?;
-            }
-        }
+        let key = self.zone_key(zone);
+        let listed = listing.then_some(state.full_started);
+        super::metadata::mirror(&self.lib, &self.sessions, &key, zone, &items, listed)?;
         Ok(())
     }
 
@@ -601,7 +661,7 @@ fn boot_time() -> Option<std::time::SystemTime> {
     Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
-fn origin(zone: &Zone, record: &str) -> Origin {
+pub(super) fn origin(zone: &Zone, record: &str) -> Origin {
     Origin::Icloud {
         zone: zone.name.clone(),
         record: record.to_string(),
@@ -691,8 +751,14 @@ impl Job for SyncJob {
         }
         let r = &self.report;
         Ok(Outcome::Done(format!(
-            "{} new, {} edits, {} to trash, {} restored",
-            r.new, r.edits, r.trashed, r.restored
+            "{} new, {} edits, {} to trash, {} restored, {} albums made, {} changed, {} removed",
+            r.new,
+            r.edits,
+            r.trashed,
+            r.restored,
+            r.albums.created,
+            r.albums.changed,
+            r.albums.removed
         )))
     }
 }

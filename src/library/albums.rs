@@ -24,21 +24,62 @@ pub struct Album {
     pub name: String,
     /// Unix seconds when made.
     pub created: i64,
+    /// Set when a source keeps this album in step (an iCloud album); `None` for albums
+    /// people make here, which no sync ever touches.
+    pub mirror: Option<Mirror>,
+}
+
+/// Which source album an album mirrors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mirror {
+    /// The source, as shown ("iCloud").
+    pub source: String,
+    /// The account there (the Apple ID): albums are per account.
+    pub account: String,
+    /// The album's identity at the source (zone and record name for iCloud).
+    pub key: String,
+}
+
+/// Version 1 had no mirror.
+#[derive(Deserialize)]
+struct AlbumV1 {
+    id: u64,
+    name: String,
+    created: i64,
 }
 
 impl Versioned for Album {
     const TABLE: &'static str = "library.albums";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn migrate(version: u8, bytes: &[u8]) -> Result<Self> {
+        if version != 1 {
+            return Err(Error::BadValue {
+                table: Self::TABLE,
+                what: format!("unknown value version {version}"),
+            });
+        }
+        let old: AlbumV1 = postcard::from_bytes(bytes).map_err(|e| Error::BadValue {
+            table: Self::TABLE,
+            what: e.to_string(),
+        })?;
+        Ok(Self {
+            id: old.id,
+            name: old.name,
+            created: old.created,
+            mirror: None,
+        })
+    }
 }
 
-fn item_key(album: u64, asset: AssetId) -> [u8; 16] {
+pub(crate) fn item_key(album: u64, asset: AssetId) -> [u8; 16] {
     let mut k = [0u8; 16];
     k[..8].copy_from_slice(&album.to_be_bytes());
     k[8..].copy_from_slice(&asset.0.to_be_bytes());
     k
 }
 
-fn clean_name(name: &str) -> Result<String> {
+pub(crate) fn clean_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::BadValue {
@@ -62,6 +103,7 @@ impl Library {
                 id,
                 name,
                 created: unix_now(),
+                mirror: None,
             };
             txn.open_table(ALBUMS)?
                 .insert(id, db::encode(&album)?.as_slice())?;

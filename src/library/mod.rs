@@ -16,9 +16,11 @@ mod error;
 mod export;
 mod filter;
 mod ingest;
+mod mirror;
 mod pairing;
 mod query;
 mod rename;
+mod source_facts;
 mod tally;
 mod trash;
 
@@ -29,7 +31,7 @@ use redb::{Database, ReadableDatabase};
 
 use crate::store::{self, Store};
 
-pub use albums::Album;
+pub use albums::{Album, Mirror};
 pub use asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
 pub use attach::Role;
 pub use check::LibraryCheck;
@@ -39,7 +41,9 @@ pub use error::{Error, Result};
 pub use export::ExportReport;
 pub use filter::{Facets, Filter, SourceKind, is_screenshot, uploaded_by};
 pub use ingest::{Batch, Incoming, Ingested};
+pub use mirror::MirrorChange;
 pub use query::{Counts, Cursor, Page};
+pub use source_facts::SourceFacts;
 pub use tally::{Month, SourceFolder};
 
 /// Library settings.

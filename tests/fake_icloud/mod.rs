@@ -6,7 +6,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 // One handler per Apple host reads best as one match over its paths; SRP keeps RFC names.
 #![allow(clippy::too_many_lines, clippy::many_single_char_names)]
+// Photo flags mirror Apple's fields one to one; the feed merges three kinds of events.
+#![allow(clippy::struct_excessive_bools, clippy::type_complexity)]
 
+pub mod albums;
+pub mod gaps;
 pub mod srp;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -89,6 +93,13 @@ pub struct Photo {
     pub deleted: bool,
     pub url_missing_in_listing: bool,
     pub date_ms: i64,
+    /// `timeZoneOffset` in seconds.
+    pub tz: i64,
+    pub favorite: bool,
+    /// `captionEnc` (base64) when set.
+    pub caption: Option<String>,
+    /// `locationLatitude`/`locationLongitude` when set.
+    pub place: Option<(f64, f64)>,
     pub version: u64,
     pub tag: u64,
 }
@@ -100,6 +111,8 @@ pub struct Zone {
     pub photos: BTreeMap<String, Photo>,
     /// (version, record name) of records gone for good.
     pub tombstones: Vec<(u64, String)>,
+    /// User albums and folders by record name.
+    pub albums: BTreeMap<String, albums::Album>,
 }
 
 impl Zone {
@@ -134,6 +147,10 @@ pub struct Account {
     pub sms_code: String,
     pub trust_tokens: HashSet<String>,
     pub web_access: bool,
+    /// `termsUpdateNeeded` in `accountLogin`.
+    pub terms_update: bool,
+    /// A trusted sign-in answers 412 until `repair/complete` is called.
+    pub needs_repair: bool,
     pub domain_to_use: Option<String>,
     pub dsid: String,
     pub private: Vec<Zone>,
@@ -166,6 +183,10 @@ pub struct World {
     pub pushes: u64,
     /// Listing and change-feed URLs are issued already expired (lookups stay fresh).
     pub stale_listing_urls: bool,
+    /// Bridge-type challenges: a right code is answered 409 with `securityCode.valid`.
+    pub valid_code_as_409: bool,
+    /// `repair/complete` calls seen.
+    pub repairs: u64,
     /// Life of the `X-APPLE-WEBAUTH-USER` cookie (Apple's trust horizon), seconds; 0 = 30 days.
     pub trust_secs: i64,
     /// Per-connection download rate, bytes per second.
@@ -282,12 +303,16 @@ impl World {
             deleted: false,
             url_missing_in_listing: i % 23 == 8,
             date_ms: 1_500_000_000_000 + i.cast_signed() * 60_000,
+            tz: 7200,
+            favorite: i % 8 == 3,
+            caption: None,
+            place: (i % 6 == 4).then_some((48.8584 + i as f64 / 1000.0, 2.2945)),
             version: 0,
             tag: 1,
         }
     }
 
-    fn change(&mut self, apple_id: &str, zone: &str, asset: &str, f: impl FnOnce(&mut Photo)) {
+    pub fn change(&mut self, apple_id: &str, zone: &str, asset: &str, f: impl FnOnce(&mut Photo)) {
         let z = self.zone(apple_id, zone);
         let v = z.bump();
         let p = z.photos.get_mut(asset).expect("no such asset");
@@ -454,8 +479,24 @@ impl World {
         );
         f.insert(
             "timeZoneOffset".into(),
-            json!({"value": 7200, "type": "INT64"}),
+            json!({"value": p.tz, "type": "INT64"}),
         );
+        if let Some(c) = &p.caption {
+            f.insert(
+                "captionEnc".into(),
+                json!({"value": B64.encode(c.as_bytes()), "type": "ENCRYPTED_BYTES"}),
+            );
+        }
+        if let Some((lat, lon)) = p.place {
+            f.insert(
+                "locationLatitude".into(),
+                json!({"value": lat, "type": "DOUBLE"}),
+            );
+            f.insert(
+                "locationLongitude".into(),
+                json!({"value": lon, "type": "DOUBLE"}),
+            );
+        }
         f.insert(
             "isHidden".into(),
             json!({"value": i64::from(p.hidden), "type": "INT64"}),
@@ -464,7 +505,10 @@ impl World {
             "isDeleted".into(),
             json!({"value": i64::from(p.deleted), "type": "INT64"}),
         );
-        f.insert("isFavorite".into(), json!({"value": 0, "type": "INT64"}));
+        f.insert(
+            "isFavorite".into(),
+            json!({"value": i64::from(p.favorite), "type": "INT64"}),
+        );
         if let Some(e) = p.edited {
             f.insert("resJPEGFullRes".into(), self.res(e, fresh, true));
             f.insert(
@@ -647,6 +691,8 @@ impl Fake {
                 sms_code: "135790".into(),
                 trust_tokens: HashSet::new(),
                 web_access: true,
+                terms_update: false,
+                needs_repair: false,
                 domain_to_use: None,
                 dsid: format!("1234567890{n}"),
                 private: vec![Zone {
@@ -800,6 +846,7 @@ async fn auth(
                 .flatten()
                 .filter_map(Value::as_str)
                 .any(|t| acct.trust_tokens.contains(t));
+            let repair = trusted && acct.needs_repair;
             let apple_id = p.account.clone();
             let token = w.next_id("st");
             w.session_tokens
@@ -813,7 +860,9 @@ async fn auth(
                     sms_sent: false,
                 },
             );
-            let mut r = if trusted {
+            let mut r = if repair {
+                json_resp(412, &json!({"serviceErrors": [{"code": "-20283"}]}))
+            } else if trusted {
                 json_resp(200, &json!({}))
             } else {
                 json_resp(409, &json!({"authType": "hsa2"}))
@@ -839,6 +888,15 @@ async fn auth(
                 format!("<html><head><script type=\"application/json\" class=\"boot_args\">{boot}</script></head></html>"),
             )
                 .into_response()
+        }
+        ("POST", "/repair/complete") => {
+            let Some(s) = w.auth_sessions.get(&sid) else {
+                return StatusCode::UNAUTHORIZED.into_response();
+            };
+            let apple_id = s.apple_id.clone();
+            w.account(&apple_id).needs_repair = false;
+            w.repairs += 1;
+            StatusCode::NO_CONTENT.into_response()
         }
         ("PUT", "/verify/trusteddevice/securitycode") => {
             w.pushes += 1;
@@ -874,7 +932,9 @@ async fn auth(
                 );
             }
             w.auth_sessions.get_mut(&sid).unwrap().verified = true;
-            if sms {
+            if w.valid_code_as_409 {
+                json_resp(409, &json!({"securityCode": {"valid": true}}))
+            } else if sms {
                 json_resp(200, &json!({"securityCode": {"valid": true}}))
             } else {
                 StatusCode::NO_CONTENT.into_response()
@@ -921,7 +981,7 @@ fn account_json(w: &World, apple_id: &str, trusted: bool) -> Value {
             "schoolwork": {},
         },
         "hsaTrustedBrowser": trusted, "hsaChallengeRequired": !trusted,
-        "isExtendedLogin": true, "pcsEnabled": true, "termsUpdateNeeded": false,
+        "isExtendedLogin": true, "pcsEnabled": true, "termsUpdateNeeded": a.terms_update,
         "configBag": {"urls": {}},
     })
 }
@@ -949,6 +1009,9 @@ async fn setup(
                     &json!({"error": "Missing X-APPLE-WEBAUTH-TOKEN cookie"}),
                 );
             };
+            if w.accounts[&apple_id].needs_repair {
+                return json_resp(421, &json!({"error": "repair not completed"}));
+            }
             if let Some(d) = &w.accounts[&apple_id].domain_to_use {
                 return json_resp(200, &json!({"domainToUse": d}));
             }
@@ -1039,6 +1102,9 @@ async fn cloudkit(
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
+            if let Some(v) = albums::query(&mut w, &apple_id, &zone_name, &body) {
+                return json_resp(200, &v);
+            }
             if rtype == "CheckIndexingState" {
                 return json_resp(
                     200,
@@ -1108,7 +1174,12 @@ async fn cloudkit(
                 .and_then(|t| t.trim_start_matches("HwoECJGn").parse::<u64>().ok())
                 .unwrap_or(0);
             let limit = body["resultsLimit"].as_u64().unwrap_or(200) as usize;
-            let (mut changed, tombs, version): (Vec<Photo>, Vec<(u64, String)>, u64) = {
+            let (mut changed, tombs, version, album_events): (
+                Vec<Photo>,
+                Vec<(u64, String)>,
+                u64,
+                Vec<(u64, Value)>,
+            ) = {
                 let z = w.zone(&apple_id, &zone_name);
                 (
                     z.photos
@@ -1122,14 +1193,20 @@ async fn cloudkit(
                         .cloned()
                         .collect(),
                     z.version,
+                    albums::feed(z, &zone_name, since),
                 )
             };
             changed.sort_by_key(|p| p.version);
             // Items ordered by version; a page ends on a version boundary.
-            let mut events: Vec<(u64, Option<Photo>, Option<String>)> = changed
+            let mut events: Vec<(u64, Option<Photo>, Option<String>, Option<Value>)> = changed
                 .into_iter()
-                .map(|p| (p.version, Some(p), None))
-                .chain(tombs.into_iter().map(|(v, n)| (v, None, Some(n))))
+                .map(|p| (p.version, Some(p), None, None))
+                .chain(tombs.into_iter().map(|(v, n)| (v, None, Some(n), None)))
+                .chain(
+                    album_events
+                        .into_iter()
+                        .map(|(v, r)| (v, None, None, Some(r))),
+                )
                 .collect();
             events.sort_by_key(|e| e.0);
             let more = events.len() > limit;
@@ -1144,7 +1221,10 @@ async fn cloudkit(
                 version
             };
             let mut records = Vec::new();
-            for (_, p, tomb) in page {
+            for (_, p, tomb, album) in page {
+                if let Some(r) = album {
+                    records.push(r.clone());
+                }
                 if let Some(p) = p {
                     records.push(w.master_record(p, &zone_name, false));
                     records.push(w.asset_record(p, &zone_name, false));

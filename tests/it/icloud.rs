@@ -10,10 +10,16 @@ use shoebox::library::{Library, Options, Origin, State};
 use crate::fake_icloud::{Fake, Fault, Route};
 use crate::harness::{command, stderr, stdout};
 
-const ANNA: &str = "anna@example.com";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const ANNA: &str = "anna@example.com";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-fn run(fake: &Fake, data: &Path, args: &[&str], password: Option<&str>, input: &str) -> Output {
+pub(crate) fn run(
+    fake: &Fake,
+    data: &Path,
+    args: &[&str],
+    password: Option<&str>,
+    input: &str,
+) -> Output {
     let mut c = command(data, args);
     for (k, v) in fake.env() {
         c.env(k, v);
@@ -35,7 +41,7 @@ fn run(fake: &Fake, data: &Path, args: &[&str], password: Option<&str>, input: &
     child.wait_with_output().unwrap()
 }
 
-fn login(fake: &Fake, data: &Path, apple_id: &str) {
+pub(crate) fn login(fake: &Fake, data: &Path, apple_id: &str) {
     let out = run(
         fake,
         data,
@@ -52,11 +58,11 @@ fn login(fake: &Fake, data: &Path, apple_id: &str) {
     );
 }
 
-fn sync(fake: &Fake, data: &Path) -> Output {
+pub(crate) fn sync(fake: &Fake, data: &Path) -> Output {
     run(fake, data, &["icloud", "sync"], None, "")
 }
 
-fn sync_ok(fake: &Fake, data: &Path) -> String {
+pub(crate) fn sync_ok(fake: &Fake, data: &Path) -> String {
     let out = sync(fake, data);
     assert!(
         out.status.success(),
@@ -67,11 +73,11 @@ fn sync_ok(fake: &Fake, data: &Path) -> String {
     stdout(&out)
 }
 
-fn library(data: &Path) -> Library {
+pub(crate) fn library(data: &Path) -> Library {
     Library::open(data, Options::default()).unwrap()
 }
 
-fn icloud(zone: &str, record: &str) -> Origin {
+pub(crate) fn icloud(zone: &str, record: &str) -> Origin {
     Origin::Icloud {
         zone: zone.to_string(),
         record: record.to_string(),
@@ -84,7 +90,7 @@ fn read_part(lib: &Library, part: &shoebox::library::Part) -> Vec<u8> {
     out
 }
 
-fn fake_with(n: u64) -> (Fake, tempfile::TempDir) {
+pub(crate) fn fake_with(n: u64) -> (Fake, tempfile::TempDir) {
     let fake = Fake::start();
     fake.add_account(ANNA, PASSWORD, "s2k_fo");
     fake.world().populate(ANNA, "PrimarySync", n, 0, 3000);

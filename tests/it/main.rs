@@ -17,6 +17,8 @@ mod dav;
 mod fake_icloud;
 mod harness;
 mod icloud;
+mod icloud_albums;
+mod icloud_auth;
 mod icloud_web;
 mod phone_apps;
 mod photos;

@@ -12,7 +12,12 @@ pub fn list(token: &str, albums: &[(Album, u64)], folders: &[SourceFolder]) -> M
         h1 { "Albums" }
         @if albums.is_empty() { p.muted { "No albums yet." } }
         ul.folders {
-            @for (a, n) in albums { li { a href=(format!("/albums/{}", a.id)) { (a.name) " " span.muted { "(" (n) ")" } } } }
+            @for (a, n) in albums {
+                li {
+                    a href=(format!("/albums/{}", a.id)) { (a.name) " " span.muted { "(" (n) ")" } }
+                    @if let Some(m) = &a.mirror { " " span.badge.mirror { "from " (m.source) " · " (m.account) } }
+                }
+            }
         }
         @if !folders.is_empty() {
             section.source-folders {
@@ -46,6 +51,9 @@ pub fn album(token: &str, album: &Album, assets: &[Asset], selection: &Selection
         h1 { (album.name) }
         p.muted { (super::components::count(assets.len() as u64, "photo or video", "photos and videos")) "." }
         (selectable(selection, &grid(assets, true)))
+        @if let Some(m) = &album.mirror {
+            p.muted.mirror-note { "Kept in step with " (m.source) " (" (m.account) "): rename it, or add and remove photos, in Photos on a device; the next sync brings the change here." }
+        } @else {
         (card("Edit album", None, &html! {
             form.inline-form method="post" action=(format!("/albums/{}/rename", album.id)) {
                 (csrf(token))
@@ -58,6 +66,7 @@ pub fn album(token: &str, album: &Album, assets: &[Asset], selection: &Selection
                 button.danger type="submit" { "Delete album (the photos stay)" }
             }
         }))
+        }
     }
 }
 
@@ -68,8 +77,11 @@ pub fn on_photo(token: &str, asset: u64, albums: &[(Album, u64)], member_of: &[u
             h2 { "Albums" }
             @if albums.is_empty() { p.muted { a href="/albums" { "Make an album" } " to collect photos." } }
             ul.plain {
-                @for (a, _) in albums {
+                @for (a, _) in albums.iter().filter(|(a, _)| a.mirror.is_none() || member_of.contains(&a.id)) {
                     @let member = member_of.contains(&a.id);
+                    @if let Some(m) = &a.mirror {
+                        li { a href=(format!("/albums/{}", a.id)) { (a.name) } " " span.muted { "(from " (m.source) ")" } }
+                    } @else {
                     li {
                         form.inline method="post" action=(format!("/photos/{asset}/albums")) {
                             (csrf(token))
@@ -77,6 +89,7 @@ pub fn on_photo(token: &str, asset: u64, albums: &[(Album, u64)], member_of: &[u
                             input type="hidden" name="member" value=(if member { "0" } else { "1" });
                             button.link type="submit" aria-pressed=(member) { @if member { "✓ " } @else { "+ " } (a.name) }
                         }
+                    }
                     }
                 }
             }
@@ -155,5 +168,41 @@ pub fn search(title: &str, f: &SearchForm<'_>, results: &Markup) -> Markup {
             button.primary type="submit" { "Search" }
         }
         (results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::Mirror;
+
+    #[test]
+    fn mirrored_albums_say_where_they_come_from_and_offer_no_editing() {
+        let own = Album {
+            id: 1,
+            name: "Mine".into(),
+            created: 0,
+            mirror: None,
+        };
+        let icloud = Album {
+            id: 2,
+            name: "Trips / Italy".into(),
+            created: 0,
+            mirror: Some(Mirror {
+                source: "iCloud".into(),
+                account: "anna@example.com".into(),
+                key: "PrimarySync|A".into(),
+            }),
+        };
+        let html = list("t", &[(own.clone(), 1), (icloud.clone(), 3)], &[]).into_string();
+        assert!(html.contains("from iCloud · anna@example.com"), "{html}");
+        assert_eq!(html.matches("from iCloud").count(), 1);
+        let on = on_photo("t", 9, &[(own, 1), (icloud, 3)], &[2]).into_string();
+        assert!(on.contains("(from iCloud)"));
+        assert_eq!(
+            on.matches("name=\"album\"").count(),
+            1,
+            "only the own album toggles"
+        );
     }
 }

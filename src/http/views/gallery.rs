@@ -85,7 +85,7 @@ pub fn selectable(s: &Selection<'_>, grid: &Markup) -> Markup {
             div.select-bar role="region" aria-label="Selected photos" {
                 span data-selected="1" { "Select photos, then:" }
                 select name="album" aria-label="Album" {
-                    @for (a, _) in s.albums { option value=(a.id) { (a.name) } }
+                    @for (a, _) in s.albums.iter().filter(|(a, _)| a.mirror.is_none()) { option value=(a.id) { (a.name) } }
                 }
                 button type="submit" name="action" value="album" disabled[s.albums.is_empty()] { "Add to album" }
                 @if let Some(id) = s.album {
