@@ -112,11 +112,21 @@ pub fn decide<Tz: TimeZone>(
 }
 
 /// Forgets the snapshots `policy` does not keep (unless `dry_run`); returns every decision.
-pub fn run(repo: &Repo, policy: &Policy, dry_run: bool) -> Result<Vec<Decision>> {
+/// With `host`, only that box's snapshots are considered: another box's are not ours to thin.
+pub fn run(
+    repo: &Repo,
+    policy: &Policy,
+    host: Option<&str>,
+    dry_run: bool,
+) -> Result<Vec<Decision>> {
     if policy.keeps_nothing() {
         return Err(Error::KeepsNothing);
     }
-    let decisions = decide(policy, snapshot::list(repo)?, &Local);
+    let mut snapshots = snapshot::list(repo)?;
+    if let Some(h) = host {
+        snapshots.retain(|s| s.body.host == h);
+    }
+    let decisions = decide(policy, snapshots, &Local);
     if !dry_run {
         for d in decisions.iter().filter(|d| !d.kept()) {
             repo.remote().delete(Kind::Snapshot, &d.snapshot.name)?;
@@ -243,10 +253,10 @@ mod tests {
             last: 2,
             ..Policy::default()
         };
-        let dry = run(&repo, &policy, true).unwrap();
+        let dry = run(&repo, &policy, None, true).unwrap();
         assert_eq!(dry.iter().filter(|d| !d.kept()).count(), 1);
         assert_eq!(snapshot::list(&repo).unwrap().len(), 3);
-        run(&repo, &policy, false).unwrap();
+        run(&repo, &policy, None, false).unwrap();
         let left = snapshot::list(&repo).unwrap();
         assert_eq!(left.len(), 2);
         assert!(
@@ -254,7 +264,7 @@ mod tests {
                 .all(|s| s.body.time > snap(0, "2026-03-01T03:00:00Z").body.time)
         );
         assert!(matches!(
-            run(&repo, &Policy::default(), false),
+            run(&repo, &Policy::default(), None, false),
             Err(Error::KeepsNothing)
         ));
     }

@@ -8,13 +8,15 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::check::{self, ReadData};
 use super::crypto::KdfParams;
 use super::error::{Error, Result, SetupError};
+use super::format::LeaseAction;
 use super::probe::{self, Problem};
 use super::remote::{Kind, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying};
 use super::repo::Repo;
-use super::target::{SnapshotRow, Status, Success, Target, TargetStore};
-use super::{snapshot, upload};
+use super::target::{ScrubRun, SnapshotRow, Status, Success, Target, TargetStore, UpkeepRun};
+use super::{forget, lease, prune, snapshot, upload};
 use crate::jobs::{Job, JobError, Outcome, Progress, Scheduler};
 use crate::library::Library;
 
@@ -24,6 +26,12 @@ const PROBE_RETRIES: RetryPolicy = RetryPolicy {
     base: Duration::from_millis(200),
     cap: Duration::from_secs(1),
 };
+
+/// Forget + prune run at most this often (with a run, so never at an unattended hour).
+const UPKEEP_EVERY_SECS: i64 = 6 * 24 * 3600;
+/// A scrub slice runs at most this often; 30 slices read the whole remote.
+const SCRUB_EVERY_SECS: i64 = 20 * 3600;
+const SCRUB_SLICES: u32 = 30;
 
 /// The backup service of one box.
 pub struct Backup {
@@ -242,10 +250,89 @@ impl BackupJob {
             host: self.host.clone(),
             ..self.options.clone()
         };
+        let held = lease::take(&repo, self.box_id(), &self.host, LeaseAction::Backup)?;
+        let warning = held.warning();
         let report = upload::run(&repo, &self.library, &options, progress)?;
+        drop(held);
+        self.store.update_status(|s| s.other_writer = warning)?;
+        self.upkeep(&repo, progress)?;
         progress.set_current("listing snapshots");
         refresh(&self.store, &repo)?;
         Ok(report)
+    }
+}
+
+impl BackupJob {
+    fn box_id(&self) -> [u8; 16] {
+        lease::box_id(&self.host, self.library.data_dir())
+    }
+
+    /// After a backup: thin out old snapshots and prune about weekly, and verify one slice
+    /// of the remote about daily. Their failures are recorded, never the backup's.
+    fn upkeep(&self, repo: &Repo, progress: &Progress) -> Result<()> {
+        let status = self.store.status()?;
+        let now = chrono::Utc::now().timestamp();
+        if status
+            .upkeep
+            .as_ref()
+            .is_none_or(|u| now.saturating_sub(u.at) >= UPKEEP_EVERY_SECS)
+        {
+            progress.set_current("thinning out old snapshots and pruning");
+            let outcome = self.forget_and_prune(repo);
+            let run = match outcome {
+                Ok((forgotten, r)) => UpkeepRun {
+                    at: chrono::Utc::now().timestamp(),
+                    forgotten,
+                    freed: r.deleted_bytes,
+                    marked: r.marked_bytes,
+                    error: None,
+                },
+                Err(e) => UpkeepRun {
+                    at: chrono::Utc::now().timestamp(),
+                    error: Some(e.to_string()),
+                    ..UpkeepRun::default()
+                },
+            };
+            self.store.update_status(|s| s.upkeep = Some(run))?;
+        }
+        if status
+            .scrub
+            .as_ref()
+            .is_none_or(|s| now.saturating_sub(s.at) >= SCRUB_EVERY_SECS)
+        {
+            let day = u32::try_from(now.div_euclid(86_400).rem_euclid(i64::from(SCRUB_SLICES)))
+                .unwrap_or(0);
+            let slice = (day + 1, SCRUB_SLICES);
+            progress.set_current(format!(
+                "verifying slice {} of {} of the remote",
+                slice.0, slice.1
+            ));
+            let run = match check::run_reading(repo, ReadData::Slice(slice.0, slice.1)) {
+                Ok(r) => ScrubRun {
+                    at: chrono::Utc::now().timestamp(),
+                    slice,
+                    packs: r.packs_read,
+                    bytes: r.bytes_read,
+                    problems: r.problems,
+                },
+                Err(e) => ScrubRun {
+                    at: chrono::Utc::now().timestamp(),
+                    slice,
+                    problems: vec![e.to_string()],
+                    ..ScrubRun::default()
+                },
+            };
+            self.store.update_status(|s| s.scrub = Some(run))?;
+        }
+        Ok(())
+    }
+
+    fn forget_and_prune(&self, repo: &Repo) -> Result<(usize, prune::Report)> {
+        let _held = lease::take(repo, self.box_id(), &self.host, LeaseAction::Prune)?;
+        let decisions = forget::run(repo, &forget::Policy::APPLIANCE, Some(&self.host), false)?;
+        let forgotten = decisions.iter().filter(|d| !d.kept()).count();
+        let report = prune::run(repo, &prune::Options::default())?;
+        Ok((forgotten, report))
     }
 }
 

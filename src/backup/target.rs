@@ -108,6 +108,45 @@ pub struct Status {
     pub remote_bytes: Option<u64>,
     /// Snapshots on the remote, oldest first.
     pub snapshots: Vec<SnapshotRow>,
+    /// Another box wrote to the repository during the last run (its warning, in words).
+    #[serde(default)]
+    pub other_writer: Option<String>,
+    /// The last forget + prune.
+    #[serde(default)]
+    pub upkeep: Option<UpkeepRun>,
+    /// The last scrub slice.
+    #[serde(default)]
+    pub scrub: Option<ScrubRun>,
+}
+
+/// A forget + prune the box ran by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpkeepRun {
+    /// Unix second it ended.
+    pub at: i64,
+    /// Snapshots forgotten by the retention rules.
+    pub forgotten: usize,
+    /// Bytes deleted from the remote (marks past their grace period).
+    pub freed: u64,
+    /// Bytes marked unused, to be deleted after the grace period.
+    pub marked: u64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// One day's slice of the monthly read of the whole remote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScrubRun {
+    /// Unix second it ended.
+    pub at: i64,
+    /// Slice `n` of `m`.
+    pub slice: (u32, u32),
+    /// Packs downloaded and verified.
+    pub packs: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Damage found, naming the objects.
+    pub problems: Vec<String>,
 }
 
 /// When `serve` backs up by itself.

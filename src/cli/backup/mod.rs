@@ -85,6 +85,9 @@ pub enum BackupAction {
         /// Prune afterwards.
         #[arg(long)]
         prune: bool,
+        /// Apply the rules to this box's snapshots only (as recorded in each snapshot).
+        #[arg(long)]
+        host: Option<String>,
     },
     /// Give back the space of chunks no snapshot needs (deleted a grace period after they
     /// were found unused; sparse packs are repacked).

@@ -38,6 +38,7 @@ pub(super) fn run(repo: &Repo, data: &Path, action: &BackupAction) -> Result<()>
             keep_yearly,
             dry_run,
             prune: and_prune,
+            host,
         } => {
             let policy = forget::Policy {
                 last: *keep_last,
@@ -47,7 +48,7 @@ pub(super) fn run(repo: &Repo, data: &Path, action: &BackupAction) -> Result<()>
                 yearly: *keep_yearly,
             };
             if ids.is_empty() {
-                let decisions = forget::run(repo, &policy, *dry_run)?;
+                let decisions = forget::run(repo, &policy, host.as_deref(), *dry_run)?;
                 let verb = if *dry_run { "would forget" } else { "forgot" };
                 for d in &decisions {
                     let when = chrono::DateTime::from_timestamp(d.snapshot.body.time, 0)

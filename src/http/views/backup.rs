@@ -73,6 +73,24 @@ fn status(p: &BackupPage<'_>) -> Markup {
         @if let Some(size) = s.remote_bytes {
             p { "Size on the remote: " (bytes(size)) }
         }
+        @if let Some(w) = &s.other_writer { p.problem role="alert" { (w) } }
+        @if let Some(scrub) = &s.scrub {
+            @if scrub.problems.is_empty() {
+                p { "Last verification: " (ago(scrub.at)) ", slice " (scrub.slice.0) " of " (scrub.slice.1) " (" (scrub.packs) " packs, " (bytes(scrub.bytes)) ") read back and intact. Every slice is read once a month." }
+            } @else {
+                div.problem role="alert" {
+                    p { "The verification of " (ago(scrub.at)) " found damage on the remote:" }
+                    ul { @for problem in &scrub.problems { li { (problem) } } }
+                    p { "The photos on this box are fine; the next backup uploads what is missing again. If this repeats, the provider is losing data." }
+                }
+            }
+        }
+        @if let Some(u) = &s.upkeep {
+            @match &u.error {
+                None => p.muted { "Old snapshots thinned out " (ago(u.at)) ": " (u.forgotten) " forgotten, " (bytes(u.freed)) " given back, " (bytes(u.marked)) " to be given back after a day's grace." },
+                Some(why) => p.problem { "Thinning out old snapshots " (ago(u.at)) " failed: " (why) },
+            }
+        }
         @if p.target.is_some() {
             form.stack method="post" action="/backup/now" {
                 (csrf(p.token))
@@ -89,6 +107,7 @@ fn schedule(p: &BackupPage<'_>) -> Markup {
         form.stack method="post" action="/backup/schedule" {
             (csrf(p.token))
             label { input type="checkbox" name="nightly" value="1" checked[p.nightly]; " Back up every night (between 01:00 and 05:00)" }
+            p.muted { "Kept: a snapshot of each of the last 7 days, 5 weeks, 12 months and 10 years; older ones are forgotten about weekly and their space given back." }
             button type="submit" { "Save" }
         }
     }
