@@ -24,7 +24,6 @@ impl From<Error> for HttpError {
 /// Every Apple ID with what the page shows of it.
 fn gather(st: &AppState) -> Result<Vec<AccountView>, HttpError> {
     let now = chrono::Utc::now().timestamp();
-    let period = i64::try_from(schedule::period().as_secs()).unwrap_or(i64::MAX);
     let mut out = Vec::new();
     for id in st.icloud.accounts()? {
         let Some(s) = st.icloud.load(&id)? else {
@@ -46,11 +45,7 @@ fn gather(st: &AppState) -> Result<Vec<AccountView>, HttpError> {
         let running = st.jobs.is_running(&format!("iCloud sync {id}"));
         let ago = |at: i64| u64::try_from(now - at).unwrap_or(0);
         out.push(AccountView {
-            next_sync: match (&s.needs_login, &s.last_sync) {
-                (Some(_), _) => None,
-                (None, Some((at, _))) => Some(u64::try_from(at + period - now).unwrap_or(0)),
-                (None, None) => Some(0),
-            },
+            next_sync: schedule::next_sync(&s).map(|at| u64::try_from(at - now).unwrap_or(0)),
             waiting: s
                 .blocked_until
                 .filter(|u| *u > now)
@@ -68,12 +63,13 @@ fn gather(st: &AppState) -> Result<Vec<AccountView>, HttpError> {
 
 async fn show(st: &AppState, v: &Viewer, flash: Option<Flash>) -> Result<Response, HttpError> {
     let st2 = st.clone();
-    let accounts = blocking(move || gather(&st2)).await?;
+    let (accounts, waiting) =
+        blocking(move || Ok::<_, HttpError>((gather(&st2)?, st2.signins.waiting()))).await?;
     Ok(render(
         st,
         v,
         Frame::new("iCloud", "icloud").flash(flash),
-        &icloud_page(&v.csrf, &accounts),
+        &icloud_page(&v.csrf, &accounts, &waiting),
     )
     .await?
     .into_response())

@@ -15,6 +15,7 @@ pub mod guard;
 mod icloud;
 mod import;
 mod login_flow;
+mod notify;
 mod page;
 mod phone;
 mod photos;

@@ -7,8 +7,8 @@ use axum::routing::{any, get, post};
 
 use super::state::AppState;
 use super::{
-    account, albums, assets, backup, dav, gallery, icloud, import, login_flow, phone, photos,
-    settings, setup, status, thumbs,
+    account, albums, assets, backup, dav, gallery, icloud, import, login_flow, notify, phone,
+    photos, settings, setup, status, thumbs,
 };
 
 /// Who may use a route.
@@ -99,6 +99,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/users/{name}/remove", Access::Admin),
     ("POST", "/users/{name}/password", Access::Admin),
     ("POST", "/users/{name}/scope", Access::Admin),
+    ("GET", "/notifications", Access::Admin),
+    ("POST", "/notifications/push", Access::Admin),
+    ("POST", "/notifications/push/test", Access::Admin),
+    ("POST", "/notifications/email", Access::Admin),
+    ("POST", "/notifications/email/test", Access::Admin),
     ("GET", "/settings", Access::Admin),
     ("POST", "/settings", Access::Admin),
     ("GET", "/backup", Access::Admin),
@@ -201,6 +206,11 @@ pub fn router() -> Router<AppState> {
         .route("/users/{name}/password", post(account::reset_password))
         .route("/users/{name}/scope", post(account::set_scope))
         .route("/settings", get(settings::page).post(settings::save))
+        .route("/notifications", get(notify::page))
+        .route("/notifications/push", post(notify::save_push))
+        .route("/notifications/push/test", post(notify::test_push))
+        .route("/notifications/email", post(notify::save_email))
+        .route("/notifications/email/test", post(notify::test_email))
         .route("/icloud", get(icloud::page))
         .route("/icloud/add", post(icloud::add))
         .route("/icloud/code", post(icloud::code))

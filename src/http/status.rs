@@ -14,7 +14,9 @@ use super::error::{HttpError, blocking};
 use super::guard::Viewer;
 use super::page::{Frame, render};
 use super::state::AppState;
-use super::views::status::{JobView, LibraryFigures, StatusView, UploadsView, page as status_page};
+use super::views::status::{
+    IcloudLine, JobView, LibraryFigures, StatusView, UploadsView, page as status_page,
+};
 use crate::system::disks;
 
 /// Gathers every figure the status page shows.
@@ -54,7 +56,26 @@ pub fn gather(st: &AppState) -> Result<StatusView, HttpError> {
         },
         jobs,
         uploads: uploads(&st.dav.activity()),
+        icloud: icloud(st)?,
     })
+}
+
+fn icloud(st: &AppState) -> Result<Vec<IcloudLine>, HttpError> {
+    let now = chrono::Utc::now().timestamp();
+    let mut out = Vec::new();
+    for id in st.icloud.accounts()? {
+        let Some(s) = st.icloud.load(&id)? else {
+            continue;
+        };
+        out.push(IcloudLine {
+            attention: s.attention(now),
+            last_sync: s.last_sync.clone(),
+            next_sync_in: crate::icloud::schedule::next_sync(&s)
+                .map(|at| u64::try_from(at - now).unwrap_or(0)),
+            apple_id: id,
+        });
+    }
+    Ok(out)
 }
 
 fn uploads(a: &crate::dav::Activity) -> UploadsView {

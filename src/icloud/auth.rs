@@ -24,6 +24,10 @@ const MAX_BACKOFF: i64 = 86_400;
 pub trait Prompt {
     /// Shows `question`, returns the answer (`None` when nobody answers).
     fn ask(&mut self, question: &str) -> Option<String>;
+
+    /// Called once Apple has sent the device code and before asking for it: `session` then
+    /// holds Apple's sign-in conversation, which [`Client::login_with_code`] can finish later.
+    fn code_sent(&mut self, _session: &Session) {}
 }
 
 /// What `accountLogin` / `validate` told us about the account.
@@ -109,6 +113,28 @@ impl Client {
                 self.trust().await?;
             }
         }
+        let account = self.account_login().await?;
+        self.session.password = Some(password.to_string());
+        self.session.needs_login = None;
+        self.clear_back_off();
+        Ok(account)
+    }
+
+    /// Finishes a sign-in whose device code was sent earlier, maybe by a process that has
+    /// since stopped: this session still holds Apple's conversation (`scnt`, session id,
+    /// cookies), so the code goes on from there.
+    pub async fn login_with_code(&mut self, password: &str, code: &str) -> Result<Account> {
+        self.check_blocked()?;
+        let body = json!({"securityCode": {"code": code.trim()}});
+        let resp = self
+            .http
+            .send(
+                self.auth_request(Method::POST, "/verify/trusteddevice/securitycode")?
+                    .json(&body),
+            )
+            .await?;
+        self.code_answer(resp).await?;
+        self.trust().await?;
         let account = self.account_login().await?;
         self.session.password = Some(password.to_string());
         self.session.needs_login = None;
@@ -307,6 +333,8 @@ impl Client {
             .first()
             .map(|(_, n)| format!(", or type sms for a text message to {n}"))
             .unwrap_or_default();
+        self.session.cookies = self.http.cookie_snapshot();
+        prompt.code_sent(&self.session);
         let answer = prompt
             .ask(&format!(
                 "Enter the verification code shown on your Apple device{sms_hint}:"

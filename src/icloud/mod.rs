@@ -1,10 +1,11 @@
 //! iCloud Photo Library pull: Apple sign-in with 2FA (`auth`), the CloudKit Photos API (`api`),
 //! the sync job (`sync`), and what the box remembers per Apple ID (`session`).
 //!
-//! May import `library` and `jobs`. Owns the `icloud.*` tables and `icloud.key` (the box key
+//! May import `library`, `jobs` and `notify`. Owns the `icloud.*` tables and `icloud.key` (the box key
 //! that seals sessions). Apple's base URLs come from the environment so tests run against a
 //! local fake; CloudKit and download hosts come from Apple's own answers.
 
+mod alerts;
 pub mod albums;
 pub mod api;
 pub mod auth;

@@ -16,6 +16,10 @@ use crate::boxkey::BoxKey;
 const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.sessions");
 /// "apple id|database|zone" → zone sync state (JSON).
 const ZONES: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.zones");
+/// Apple ID → sealed [`PendingSignIn`].
+const PENDING: TableDefinition<&str, &[u8]> = TableDefinition::new("icloud.pending");
+/// A sign-in waiting for its code longer than this is forgotten (with its password).
+const PENDING_SECS: i64 = 86_400;
 /// Name of the box key file in the data directory.
 pub const KEY_FILE: &str = crate::boxkey::KEY_FILE;
 
@@ -23,6 +27,8 @@ pub const KEY_FILE: &str = crate::boxkey::KEY_FILE;
 pub const TRUST_DAYS: i64 = 30;
 /// Status and notifications warn this many days before the trust ends.
 pub const WARN_DAYS: i64 = 7;
+/// Syncs failing in a row before a person is told (one failure is often Apple's hiccup).
+pub const FAIL_LIMIT: u32 = 3;
 
 /// One Apple ID's sign-in state.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,6 +67,9 @@ pub struct Session {
     pub backoff_secs: i64,
     /// Last sync: (unix second, outcome).
     pub last_sync: Option<(i64, String)>,
+    /// Syncs that failed in a row (reset by one that works).
+    #[serde(default)]
+    pub failures: u32,
 }
 
 impl Session {
@@ -91,22 +100,55 @@ impl Session {
 
     /// What a person must know or do about this Apple ID now, in plain words (the banner).
     pub fn attention(&self, now: i64) -> Option<String> {
+        self.problem(now).map(|(_, text)| text)
+    }
+
+    /// The problem of this Apple ID now: a short kind (one notification episode each) and
+    /// plain words.
+    pub fn problem(&self, now: i64) -> Option<(&'static str, String)> {
         let id = &self.apple_id;
         if let Some(why) = &self.needs_login {
-            return Some(format!("iCloud {id} needs sign-in: {why}."));
+            return Some(("login", format!("iCloud {id} needs sign-in: {why}.")));
         }
         if let Some(days) = self.trust_days_left(now).filter(|d| *d <= WARN_DAYS) {
-            return Some(format!(
-                "Apple's trust of this box for iCloud {id} ends in {days} days: sign in again."
+            return Some((
+                "trust",
+                format!(
+                    "Apple's trust of this box for iCloud {id} ends in {days} days: sign in again."
+                ),
             ));
         }
         if self.blocked_until.is_some_and(|u| u > now) {
-            return Some(format!(
-                "iCloud {id} keeps failing; shoebox waits before asking Apple again."
+            return Some((
+                "backoff",
+                format!("iCloud {id} keeps failing; shoebox waits before asking Apple again."),
+            ));
+        }
+        if self.failures >= FAIL_LIMIT {
+            let why = self.last_sync.as_ref().map_or("", |(_, e)| e.as_str());
+            return Some((
+                "failing",
+                format!(
+                    "iCloud {id}: the last {} syncs failed ({why}).",
+                    self.failures
+                ),
             ));
         }
         None
     }
+}
+
+/// A sign-in waiting for its code, kept so the code can still be entered after a restart.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PendingSignIn {
+    /// The session as it stood when Apple sent the code (its conversation with Apple).
+    pub session: Session,
+    /// The password typed, kept for the end of the sign-in and for "send a new code".
+    pub password: String,
+    /// The Apple ID was signed in before (a failure keeps its session).
+    pub known: bool,
+    /// Unix second the code was sent.
+    pub at: i64,
 }
 
 /// Counts per category, so "where are my other photos" answers itself.
@@ -166,8 +208,59 @@ impl SessionStore {
         txn.open_table(ZONES).map_err(redb::Error::from)?;
         txn.open_table(super::records::RECORDS)
             .map_err(redb::Error::from)?;
+        txn.open_table(PENDING).map_err(redb::Error::from)?;
         txn.commit().map_err(redb::Error::from)?;
         Ok(Self { db, key })
+    }
+
+    /// Keeps (sealed) a sign-in that waits for its code.
+    pub fn save_pending(&self, p: &PendingSignIn) -> Result<()> {
+        let id = p.session.apple_id.as_str();
+        let clear = serde_json::to_vec(p).map_err(|e| Error::Store(e.to_string()))?;
+        let aad = format!("pending|{id}");
+        let sealed = self
+            .key
+            .seal(aad.as_bytes(), &clear)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        txn.open_table(PENDING)
+            .map_err(redb::Error::from)?
+            .insert(id, sealed.as_slice())
+            .map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
+    }
+
+    /// The sign-ins waiting for a code, younger than a day, by Apple ID.
+    pub fn pending(&self) -> Result<Vec<PendingSignIn>> {
+        let txn = self.db.begin_read().map_err(redb::Error::from)?;
+        let table = txn.open_table(PENDING).map_err(redb::Error::from)?;
+        let now = chrono::Utc::now().timestamp();
+        let mut out = Vec::new();
+        for row in table.iter().map_err(redb::Error::from)? {
+            let (k, v) = row.map_err(redb::Error::from)?;
+            let aad = format!("pending|{}", k.value());
+            let Ok(clear) = self.key.open_sealed(aad.as_bytes(), v.value()) else {
+                continue;
+            };
+            if let Ok(p) = serde_json::from_slice::<PendingSignIn>(&clear)
+                && now - p.at < PENDING_SECS
+            {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Forgets the waiting sign-in of `apple_id`.
+    pub fn remove_pending(&self, apple_id: &str) -> Result<()> {
+        let txn = self.db.begin_write().map_err(redb::Error::from)?;
+        txn.open_table(PENDING)
+            .map_err(redb::Error::from)?
+            .remove(apple_id)
+            .map_err(redb::Error::from)?;
+        txn.commit().map_err(redb::Error::from)?;
+        Ok(())
     }
 
     /// Every Apple ID signed in on this box.
@@ -223,6 +316,10 @@ impl SessionStore {
         let txn = self.db.begin_write().map_err(redb::Error::from)?;
         {
             txn.open_table(SESSIONS)
+                .map_err(redb::Error::from)?
+                .remove(apple_id)
+                .map_err(redb::Error::from)?;
+            txn.open_table(PENDING)
                 .map_err(redb::Error::from)?
                 .remove(apple_id)
                 .map_err(redb::Error::from)?;

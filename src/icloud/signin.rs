@@ -1,8 +1,10 @@
 //! Signing in from the browser. Apple's sign-in is one conversation (password, then a code),
 //! but the browser speaks in separate requests; so each sign-in runs on its own thread with its
 //! own small runtime and waits there for the next answer, while the web requests stay short
-//! and the async threads never block. Nothing of it outlives the process: a half-done sign-in
-//! is simply started again.
+//! and the async threads never block. Once Apple has sent the code, the sign-in is also kept
+//! sealed in the catalog (`PendingSignIn`), so a code typed after a restart still finishes it
+//! (Apple's conversation lives in the saved cookies and headers); if Apple no longer takes
+//! it, a new code is sent.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use super::auth::{Client, Prompt};
 use super::error::{Error, Result};
-use super::session::{Session, SessionStore};
+use super::session::{PendingSignIn, Session, SessionStore};
 
 /// How long a step waits for Apple before the page says so.
 const APPLE_WAIT: Duration = Duration::from_secs(90);
@@ -59,12 +61,30 @@ pub struct SignIns {
 struct Relay {
     events: Sender<Event>,
     answers: Receiver<Option<String>>,
+    sessions: Arc<SessionStore>,
+    password: String,
+    known: bool,
 }
 
 impl Prompt for Relay {
     fn ask(&mut self, question: &str) -> Option<String> {
         self.events.send(Event::Ask(question.to_string())).ok()?;
         self.answers.recv_timeout(CODE_WAIT).ok().flatten()
+    }
+
+    fn code_sent(&mut self, session: &Session) {
+        let pending = PendingSignIn {
+            session: session.clone(),
+            password: self.password.clone(),
+            known: self.known,
+            at: chrono::Utc::now().timestamp(),
+        };
+        if let Err(e) = self.sessions.save_pending(&pending) {
+            tracing::warn!(
+                "the sign-in of {} will not survive a restart: {e}",
+                session.apple_id
+            );
+        }
     }
 }
 
@@ -91,10 +111,15 @@ impl SignIns {
     /// starts the sign-in again with the same password, which sends a new code.
     pub fn answer(&self, apple_id: &str, code: &str) -> Step {
         let Some(p) = self.lock().remove(apple_id) else {
-            return Step::Failed(Error::NeedsLogin(
-                "this sign-in is no longer waiting for a code; start it again".into(),
-            ));
+            return self.answer_saved(apple_id, code);
         };
+        if code.trim().eq_ignore_ascii_case("new") {
+            // End this conversation first (its thread forgets its saved state), then a new one.
+            let (password, china) = (p.password.clone(), p.china);
+            p.answers.send(None).ok();
+            self.follow(apple_id, p, false);
+            return self.start(apple_id, &password, china);
+        }
         if p.answers.send(Some(code.trim().to_string())).is_err() {
             return Step::Failed(Error::NeedsLogin(
                 "this sign-in stopped; start it again".into(),
@@ -110,9 +135,52 @@ impl SignIns {
         }
     }
 
-    /// True while `apple_id` waits for a code.
-    pub fn waiting(&self, apple_id: &str) -> bool {
-        self.lock().contains_key(apple_id)
+    /// Apple IDs whose sign-in waits for a code (also those begun before a restart).
+    pub fn waiting(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .sessions
+            .pending()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.session.apple_id)
+            .collect();
+        ids.extend(self.lock().keys().cloned());
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// A code for a sign-in this process did not start: finished from the saved
+    /// conversation; `new` (or a code Apple no longer takes) sends a new code.
+    fn answer_saved(&self, apple_id: &str, code: &str) -> Step {
+        let saved = self
+            .sessions
+            .pending()
+            .ok()
+            .and_then(|all| all.into_iter().find(|p| p.session.apple_id == apple_id));
+        let Some(saved) = saved else {
+            return Step::Failed(Error::NeedsLogin(
+                "this sign-in is no longer waiting for a code; start it again".into(),
+            ));
+        };
+        let china = saved.session.china;
+        let code = code.trim();
+        if code.eq_ignore_ascii_case("new") || code.eq_ignore_ascii_case("sms") {
+            return self.start(apple_id, &saved.password, china);
+        }
+        match finish_saved(&self.sessions, saved.clone(), code) {
+            Ok(days) => Step::SignedIn(days),
+            Err(e) => {
+                tracing::info!(
+                    "the saved sign-in of {apple_id} did not finish ({e}); a new code is sent"
+                );
+                self.lock().remove(apple_id);
+                match self.spawn(apple_id, &saved.password, china) {
+                    Ok(p) => self.follow(apple_id, p, true),
+                    Err(e) => Step::Failed(e),
+                }
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pending>> {
@@ -158,6 +226,7 @@ impl SignIns {
         let (answers, answer_rx) = mpsc::channel();
         let sessions = Arc::clone(&self.sessions);
         let secret = password.to_string();
+        let relay_sessions = Arc::clone(&self.sessions);
         std::thread::Builder::new()
             .name("icloud-signin".into())
             .spawn(move || {
@@ -169,6 +238,9 @@ impl SignIns {
                     Relay {
                         events: event_tx.clone(),
                         answers: answer_rx,
+                        sessions: relay_sessions,
+                        password: secret.clone(),
+                        known,
                     },
                 );
                 event_tx.send(Event::Done(done)).ok();
@@ -199,7 +271,29 @@ fn sign_in(
         .map_err(|e| Error::Store(format!("starting the sign-in: {e}")))?;
     let mut client = Client::new(session)?;
     let outcome = runtime.block_on(client.login(password, &mut relay));
+    sessions.remove_pending(&client.session.apple_id)?;
     if outcome.is_ok() || known {
+        sessions.save(client.snapshot())?;
+    }
+    outcome?;
+    Ok(client
+        .session
+        .trust_days_left(chrono::Utc::now().timestamp()))
+}
+
+/// Ends a saved sign-in with `code` (blocking). A failure leaves what a failed sign-in
+/// leaves: nothing for a new Apple ID, the session with Apple's answers for a known one.
+fn finish_saved(sessions: &SessionStore, saved: PendingSignIn, code: &str) -> Result<Option<i64>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Store(format!("finishing the sign-in: {e}")))?;
+    let mut client = Client::new(saved.session)?;
+    let outcome = runtime.block_on(client.login_with_code(&saved.password, code));
+    if outcome.is_ok() {
+        sessions.remove_pending(&client.session.apple_id)?;
+    }
+    if outcome.is_ok() || saved.known {
         sessions.save(client.snapshot())?;
     }
     outcome?;

@@ -90,7 +90,23 @@ impl SyncJob {
         self.report
     }
 
+    /// One sync, then its outcome recorded and announced when it starts a problem.
     async fn sync(&mut self, progress: &Progress) -> Result<()> {
+        let outcome = self.sync_once(progress).await;
+        let notifier = crate::notify::Notifier::open(self.lib.database(), self.lib.data_dir())
+            .inspect_err(|e| tracing::warn!("notifications off: {e}"))
+            .ok();
+        super::alerts::after_sync(
+            &self.sessions,
+            notifier.as_ref(),
+            &self.apple_id,
+            outcome.is_ok(),
+        )
+        .await;
+        outcome
+    }
+
+    async fn sync_once(&mut self, progress: &Progress) -> Result<()> {
         let session = self
             .sessions
             .load(&self.apple_id)?

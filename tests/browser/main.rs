@@ -5,7 +5,8 @@
 //! - `new-box`: what a person does on a new box: the wizard (with the live password meter),
 //!   signing out and in, importing a folder from the browser and watching its progress bar fill
 //!   over Server-Sent Events, then the photos page; then the Nextcloud app's sign-in (login flow
-//!   v2): the page it opens, signing in there and allowing it.
+//!   v2): the page it opens, signing in there and allowing it; then an Apple ID added on the
+//!   iCloud page against the fake iCloud (password, code), signed in, synced, with its counts.
 //! - `gallery`: a library prepared on the command line (setup, import, thumbnails), then the
 //!   gallery: thumbnails, the timeline (justified rows, infinite scroll, the month scrubber,
 //!   the square grid), the photo page with its arrow keys and swipes, a Live Photo's motion
@@ -24,7 +25,10 @@
     clippy::duration_suboptimal_units
 )]
 
+#[path = "../fake_icloud/mod.rs"]
+mod fake_icloud;
 mod gallery;
+mod icloud;
 mod new_box;
 mod rig;
 
@@ -49,7 +53,18 @@ async fn a_new_box_in_a_real_browser() {
         return;
     };
     let started = Instant::now();
-    let rig = Rig::start("new-box", rig::library_dir(), &chromedriver, &chromium).await;
+    let fake = fake_icloud::Fake::start();
+    fake.add_account(icloud::APPLE_ID, icloud::APPLE_PASSWORD, "s2k");
+    fake.world()
+        .populate(icloud::APPLE_ID, "PrimarySync", icloud::PHOTOS, 0, 3000);
+    let rig = Rig::start(
+        "new-box",
+        rig::library_dir(),
+        &chromedriver,
+        &chromium,
+        &fake.env(),
+    )
+    .await;
     let b = &rig.browser;
     new_box::wizard(b, rig.data.path()).await;
     new_box::sign_out_and_in(b).await;
@@ -57,6 +72,7 @@ async fn a_new_box_in_a_real_browser() {
     new_box::wizard_is_gone(b).await;
     new_box::nextcloud_app_signs_in(b).await;
     new_box::on_a_phone(b).await;
+    icloud::add_an_apple_id(b).await;
     rig.finish().await;
     println!("browser test took {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -74,7 +90,7 @@ async fn the_gallery_in_a_real_browser() {
         "library prepared in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let rig = Rig::start("gallery", data, &chromedriver, &chromium).await;
+    let rig = Rig::start("gallery", data, &chromedriver, &chromium, &[]).await;
     let b = &rig.browser;
     gallery::sign_in(b).await;
     gallery::thumbnails(b).await;

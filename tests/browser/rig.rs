@@ -103,13 +103,15 @@ impl Drop for Children {
 }
 
 impl Rig {
-    /// Starts `shoebox serve` on the library in `data` (which the rig then owns) and a browser.
+    /// Starts `shoebox serve` (with `env` added) on the library in `data` (which the rig then
+    /// owns) and a browser.
     /// Screenshots go to `target/browser-screenshots/<name>/`.
     pub async fn start(
         name: &str,
         data: tempfile::TempDir,
         chromedriver: &Path,
         chromium: &Path,
+        env: &[(&str, String)],
     ) -> Self {
         let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
         let shots = target.join("browser-screenshots").join(name);
@@ -131,6 +133,7 @@ impl Rig {
                 "--no-mdns",
             ])
             .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use crate::fake_icloud::Fake;
 use crate::harness::{command, stdout};
 
-const ANNA: &str = "anna@example.com";
+pub(crate) const ANNA: &str = "anna@example.com";
 const PASSWORD: &str = "correct horse battery staple";
 const OWNER_PASSWORD: &str = "owner long passphrase";
 
-struct Server(Child);
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -25,16 +25,16 @@ impl Drop for Server {
 }
 
 /// A browser without JavaScript: keeps cookies and the page's form token.
-struct Browser {
+pub(crate) struct Browser {
     port: u16,
     cookies: Vec<String>,
     csrf: String,
 }
 
-struct Reply {
-    status: u16,
-    location: Option<String>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: String,
 }
 
 fn enc(s: &str) -> String {
@@ -83,11 +83,11 @@ impl Browser {
         }
     }
 
-    fn get(&mut self, path: &str) -> Reply {
+    pub(crate) fn get(&mut self, path: &str) -> Reply {
         self.exchange(&format!("GET {path} HTTP/1.1"), "\r\n")
     }
 
-    fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+    pub(crate) fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let mut parts = vec![format!("csrf={}", self.csrf)];
         parts.extend(fields.iter().map(|(k, v)| format!("{k}={}", enc(v))));
         let form = parts.join("&");
@@ -143,7 +143,7 @@ fn serve(fake: &Fake, data: &Path) -> (Server, Browser) {
     (server, b)
 }
 
-fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
+pub(crate) fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
     let (server, mut b) = serve(fake, data);
     b.get("/login");
     let r = b.post(
@@ -159,7 +159,7 @@ fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
     (server, b)
 }
 
-fn set_up() -> (Fake, tempfile::TempDir, Server, Browser) {
+pub(crate) fn set_up() -> (Fake, tempfile::TempDir, Server, Browser) {
     let fake = Fake::start();
     fake.add_account(ANNA, PASSWORD, "s2k");
     fake.world().populate(ANNA, "PrimarySync", 4, 0, 3000);
@@ -187,7 +187,7 @@ fn set_up() -> (Fake, tempfile::TempDir, Server, Browser) {
 }
 
 /// Signs `ANNA` in through the pages: password, then the code on the device.
-fn sign_in_with_code(b: &mut Browser) {
+pub(crate) fn sign_in_with_code(b: &mut Browser) {
     let r = b.post("/icloud/add", &[("apple_id", ANNA), ("password", PASSWORD)]);
     assert_eq!(r.status, 200);
     assert!(r.body.contains("Verification code"), "{}", r.body);
@@ -201,7 +201,7 @@ fn sign_in_with_code(b: &mut Browser) {
 }
 
 /// "Sync now", then the iCloud page once the sync has finished.
-fn sync_now(b: &mut Browser) -> String {
+pub(crate) fn sync_now(b: &mut Browser) -> String {
     let r = b.post("/icloud/sync", &[("apple_id", ANNA)]);
     assert_eq!(r.status, 303);
     assert_eq!(r.location.as_deref(), Some("/status"));
@@ -219,7 +219,7 @@ fn sync_now(b: &mut Browser) -> String {
     }
 }
 
-fn last_sync(page: &str) -> &str {
+pub(crate) fn last_sync(page: &str) -> &str {
     page.split("data-k=\"last-sync\">")
         .nth(1)
         .unwrap()

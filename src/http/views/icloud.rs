@@ -36,14 +36,16 @@ pub struct AccountView {
 /// Where a sign-in form sends the person afterwards.
 pub const WIZARD: &str = "wizard";
 
-/// The iCloud page.
-pub fn page(token: &str, accounts: &[AccountView]) -> Markup {
+/// The iCloud page; `waiting` are the sign-ins waiting for their code.
+pub fn page(token: &str, accounts: &[AccountView], waiting: &[String]) -> Markup {
     html! {
         h1 { "iCloud" }
         p { "shoebox pulls each Apple ID's iCloud Photo Library by itself, with edits and deletions." }
+        @for id in waiting { (pending(token, id)) }
         @if accounts.is_empty() { p { "No Apple ID on this box yet." } }
         @for a in accounts { (account(token, a)) }
         (card("Add an Apple ID", None, &add_form(token, "", false, "")))
+        p { "When an Apple ID needs you, shoebox shows a banner and can send a push or an email: " a href="/notifications" { "set up notifications" } "." }
     }
 }
 
@@ -112,6 +114,30 @@ fn account(token: &str, a: &AccountView) -> Markup {
             details open[a.needs_login.is_some()] {
                 summary { "Sign in again" }
                 (add_form(token, &a.apple_id, true, ""))
+            }
+        }))
+    }
+}
+
+/// Partial: a sign-in waiting for its code (also one begun before a restart).
+fn pending(token: &str, apple_id: &str) -> Markup {
+    html! {
+        (card(apple_id, Some("waiting for the code"), &html! {
+            p { "Apple sent a verification code to the devices of " (apple_id) ". Type it here to finish signing in, or ask for a new one." }
+            form.stack method="post" action="/icloud/code" {
+                (csrf(token))
+                input type="hidden" name="apple_id" value=(apple_id);
+                div.field {
+                    label for=(format!("f-code-{apple_id}")) { "Code" }
+                    input id=(format!("f-code-{apple_id}")) name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required;
+                }
+                button.primary type="submit" { "Verify" }
+            }
+            form.inline method="post" action="/icloud/code" {
+                (csrf(token))
+                input type="hidden" name="apple_id" value=(apple_id);
+                input type="hidden" name="code" value="new";
+                button type="submit" { "Send a new code" }
             }
         }))
     }

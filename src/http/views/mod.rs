@@ -8,6 +8,7 @@ pub mod gallery;
 pub mod icloud;
 pub mod import;
 pub mod layout;
+pub mod notify;
 pub mod phone;
 pub mod photo;
 pub mod settings;

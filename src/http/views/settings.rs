@@ -23,6 +23,7 @@ pub fn page(token: &str, v: &SettingsView<'_>) -> Markup {
     let retention = v.retention.map(|d| d.to_string()).unwrap_or_default();
     html! {
         h1 { "Settings" }
+        p { a href="/notifications" { "Notifications" } ": where shoebox tells you when it needs you (push and email)." }
         (card("This box", None, &html! {
             form.stack method="post" action="/settings" {
                 (csrf(token))

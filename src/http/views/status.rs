@@ -36,6 +36,21 @@ pub struct StatusView {
     pub jobs: Vec<JobView>,
     /// Phone uploads (WebDAV).
     pub uploads: UploadsView,
+    /// Each Apple ID's syncs.
+    pub icloud: Vec<IcloudLine>,
+}
+
+/// One Apple ID on the status page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IcloudLine {
+    /// The Apple ID.
+    pub apple_id: String,
+    /// What needs doing, if anything.
+    pub attention: Option<String>,
+    /// Last sync: unix second and outcome.
+    pub last_sync: Option<(i64, String)>,
+    /// Seconds until the schedule syncs it next (None: after sign-in, or no schedule).
+    pub next_sync_in: Option<u64>,
 }
 
 /// Phone uploads now and lately.
@@ -157,6 +172,22 @@ pub fn page(v: &StatusView, jobs: &[Snapshot]) -> Markup {
                     }
                 }
             }))
+            @if !v.icloud.is_empty() {
+                (card("iCloud", None, &html! {
+                    ul.plain {
+                        @for a in &v.icloud {
+                            li data-icloud=(a.apple_id) {
+                                strong { (a.apple_id) } ": "
+                                @if let Some(why) = &a.attention { (why) " " }
+                                "last sync "
+                                @if let Some((at, outcome)) = &a.last_sync { (super::phone::ago(*at)) " (" (outcome) ")" } @else { "never" }
+                                " · next sync "
+                                span data-k="next-sync" { @if let Some(secs) = a.next_sync_in { "in about " (duration(secs)) } @else { "after sign-in" } }
+                            }
+                        }
+                    }
+                }))
+            }
             (card("Library", None, &html! {
                 dl.facts {
                     dt { "Photos" } dd data-k="photos" { (v.library.photos) }

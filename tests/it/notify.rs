@@ -1,0 +1,312 @@
+//! Notifications from the real `shoebox serve`: a webhook receiver and a real SMTP server
+//! (`aiosmtpd`, Debian's `python3-aiosmtpd`) on 127.0.0.1 get the "send a test" messages and
+//! one message per iCloud episode (needs sign-in), kept across a restart; a wrong SMTP port
+//! is named on the page. Skipped without aiosmtpd unless `SHOEBOX_REQUIRE_TOOLS=1`.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::icloud_web::{ANNA, Browser, last_sync, set_up, sign_in_with_code, start, sync_now};
+
+/// What a webhook receiver got: (Title header, body) per request.
+type Got = Arc<Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver on 127.0.0.1 answering 200 to every POST.
+fn receiver() -> (String, Got) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got: Got = Arc::default();
+    let seen = Arc::clone(&got);
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let request = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let header = |name: &str| {
+                        head.lines().find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                        })
+                    };
+                    let len: usize = header("content-length")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break Some((header("title").unwrap_or_default(), body.to_string()));
+                    }
+                }
+            };
+            if let Some(r) = request {
+                seen.lock().unwrap().push(r);
+            }
+            let _ =
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, got)
+}
+
+/// A Python that has aiosmtpd (Debian's package is for the system Python).
+fn aiosmtpd_python() -> Option<&'static str> {
+    let found = ["/usr/bin/python3", "python3"].into_iter().find(|py| {
+        Command::new(py)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("SHOEBOX_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "aiosmtpd (python3-aiosmtpd) is required (SHOEBOX_REQUIRE_TOOLS=1) but missing"
+        );
+        println!("skipped: aiosmtpd (python3-aiosmtpd) is not installed");
+    }
+    found
+}
+
+/// A real SMTP server on 127.0.0.1 delivering into a maildir.
+struct Smtp {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Smtp {
+    fn start(python: &str, dir: &Path) -> Self {
+        let port = free_port();
+        let maildir = dir.join("maildir");
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "aiosmtpd never listened"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            port,
+            maildir,
+        }
+    }
+
+    /// Every message delivered, decoded (subject line, body), oldest first.
+    fn messages(&self) -> Vec<(String, String)> {
+        let mut files: Vec<_> = std::fs::read_dir(self.maildir.join("new"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| {
+                let raw = std::fs::read_to_string(p).unwrap().replace("\r\n", "\n");
+                let (head, body) = raw.split_once("\n\n").unwrap();
+                let subject = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Subject: "))
+                    .unwrap_or_default()
+                    .to_string();
+                let body = if head.contains("quoted-printable") {
+                    unquote(body)
+                } else {
+                    body.to_string()
+                };
+                (subject, body)
+            })
+            .collect()
+    }
+}
+
+/// Quoted-printable to text (what the mail client would show).
+fn unquote(s: &str) -> String {
+    let joined = s.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 3 <= bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn save_email(b: &mut Browser, port: u16) -> String {
+    b.post(
+        "/notifications/email",
+        &[
+            ("host", "127.0.0.1"),
+            ("port", &port.to_string()),
+            ("security", "none"),
+            ("user", ""),
+            ("password", ""),
+            ("from", "shoebox@attic.example"),
+            ("to", "ada@example.com"),
+        ],
+    )
+    .body
+}
+
+/// Email: an unencrypted server elsewhere is refused; a wrong port is named; then it works.
+fn email_channel_works(b: &mut Browser, smtp: &Smtp) {
+    let r = b.post(
+        "/notifications/email",
+        &[
+            ("host", "mail.example.com"),
+            ("port", "25"),
+            ("security", "none"),
+            ("from", "shoebox@attic.example"),
+            ("to", "ada@example.com"),
+        ],
+    );
+    assert!(r.body.contains("only to this machine"), "{}", r.body);
+    let closed = free_port();
+    assert!(save_email(b, closed).contains("Saved."));
+    let r = b.post("/notifications/email/test", &[]);
+    assert!(
+        r.body.contains("The test email failed")
+            && r.body.contains(&format!(
+                "could not talk to a mail server at 127.0.0.1:{closed}"
+            )),
+        "{}",
+        r.body
+    );
+    assert!(save_email(b, smtp.port).contains("Saved."));
+    let r = b.post("/notifications/email/test", &[]);
+    assert!(r.body.contains("Test email sent."), "{}", r.body);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].0, "shoebox: test notification");
+}
+
+#[test]
+fn push_and_email_tell_once_per_episode_and_test_buttons_work() {
+    let Some(python) = aiosmtpd_python() else {
+        return;
+    };
+    let (fake, dir, server, mut b) = set_up();
+    let smtp = Smtp::start(python, dir.path());
+    let (hook, got) = receiver();
+
+    // Push: saved, then the test button delivers.
+    let page = b.get("/notifications").body;
+    assert!(page.contains("action=\"/notifications/push\""), "{page}");
+    let r = b.post("/notifications/push", &[("url", "http://192.0.2.1/hook")]);
+    assert!(r.body.contains("only to this machine"), "{}", r.body);
+    let r = b.post("/notifications/push", &[("url", &hook)]);
+    assert!(r.body.contains("Saved."), "{}", r.body);
+    let r = b.post("/notifications/push/test", &[]);
+    assert!(r.body.contains("Test push sent."), "{}", r.body);
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, "shoebox: test notification");
+        assert!(
+            got[0].1.contains("This is a test from your shoebox"),
+            "{:?}",
+            got[0]
+        );
+    }
+
+    email_channel_works(&mut b, &smtp);
+
+    // A working Apple ID sends nothing.
+    sign_in_with_code(&mut b);
+    let page = sync_now(&mut b);
+    assert!(last_sync(&page).ends_with("ago: ok"), "{page}");
+    assert_eq!(got.lock().unwrap().len(), 1);
+
+    // Apple ends the trust: one message on each channel, saying who, what and where.
+    {
+        let mut w = fake.world();
+        w.web_tokens.clear();
+        w.account(ANNA).trust_tokens.clear();
+    }
+    sync_now(&mut b);
+    {
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[1].0.contains(ANNA), "{:?}", got[1]);
+        assert!(
+            got[1].1.contains("needs sign-in") && got[1].1.contains("http://x/icloud"),
+            "{:?}",
+            got[1]
+        );
+    }
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(
+        mails[1].0,
+        format!("shoebox: sign in to iCloud again for {ANNA}")
+    );
+    assert!(
+        mails[1].1.contains("Sign in again") && mails[1].1.contains("open http://x/icloud"),
+        "{}",
+        mails[1].1
+    );
+
+    // Failing again, and again after a restart: still the same episode, nothing more.
+    sync_now(&mut b);
+    drop(server);
+    let (_server, mut b) = start(&fake, &dir.path().join("data"));
+    sync_now(&mut b);
+    assert_eq!(got.lock().unwrap().len(), 2);
+    assert_eq!(smtp.messages().len(), 2);
+
+    // Recovered (signed in, a sync works), then broken again: a second message.
+    sign_in_with_code(&mut b);
+    let page = sync_now(&mut b);
+    assert!(last_sync(&page).ends_with("ago: ok"), "{page}");
+    assert_eq!(got.lock().unwrap().len(), 2);
+    {
+        let mut w = fake.world();
+        w.web_tokens.clear();
+        w.account(ANNA).trust_tokens.clear();
+    }
+    sync_now(&mut b);
+    assert_eq!(got.lock().unwrap().len(), 3);
+    assert_eq!(smtp.messages().len(), 3);
+}
