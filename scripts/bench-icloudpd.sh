@@ -68,9 +68,11 @@ icloudpd_round() {
     >"$dir/cookies/$(echo "$apple_id" | tr -dc 'a-zA-Z0-9_').session"
   local pd=("$ICLOUDPD" -u "$apple_id" -p "$password" --mfa-provider console
     --cookie-directory "$dir/cookies" -d "$dir/dl" --no-progress-bar --log-level info)
+  pushd "$dir" >/dev/null   # icloudpd drops icloudpd-photo-error.json into its working dir
   REQUESTS_CA_BUNDLE=$work/ca.pem run "pd-first-$r" "${pd[@]}"
   echo "$(tree_bytes "$dir/dl") $(find "$dir/dl" -type f | wc -l)" >>"$work/pd-first-$r.row"
   REQUESTS_CA_BUNDLE=$work/ca.pem run "pd-nochange-$r" "${pd[@]}"
+  popd >/dev/null
 }
 
 shoebox_round() {
