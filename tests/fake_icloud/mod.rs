@@ -12,6 +12,7 @@
 pub mod albums;
 pub mod gaps;
 pub mod srp;
+pub mod tls;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -191,7 +192,12 @@ pub struct World {
     pub trust_secs: i64,
     /// Per-connection download rate, bytes per second.
     pub bandwidth: Option<u64>,
+    /// Root of the CloudKit database service advertised in `webservices`.
     pub base: String,
+    /// Root of the download URLs (Apple's content host; the same server here).
+    pub content_base: String,
+    /// `Domain=` of the session cookies when serving under Apple's names (host-only otherwise).
+    pub cookie_domain: Option<String>,
     pub jpeg_head: Vec<u8>,
     counter: u64,
 }
@@ -379,13 +385,16 @@ impl World {
         };
         format!(
             "{}/B/{kind}{}x{}/${{f}}?o=AtUe&v=1&x=3&a=CAog&e={e}&k=wrap&fl=&r=r-1&ckc=com.apple.photos.cloud&ckz=PrimarySync&y=1&p=61&s=sig",
-            self.base, blob.seed, blob.len
+            self.content_base, blob.seed, blob.len
         )
     }
 
     fn res(&mut self, blob: Blob, fresh: bool, with_url: bool) -> Value {
-        let checksum = B64.encode(&blake3::hash(&blob.seed.to_le_bytes()).as_bytes()[..21]);
-        let mut v = json!({"size": blob.len, "fileChecksum": format!("A{checksum}"),
+        // Apple's shape: base64 of 21 bytes, the first a type byte (so it reads "A…" or "B…").
+        let mut sum = [0u8; 21];
+        sum.copy_from_slice(&blake3::hash(&blob.seed.to_le_bytes()).as_bytes()[..21]);
+        sum[0] = 1;
+        let mut v = json!({"size": blob.len, "fileChecksum": B64.encode(sum),
             "wrappingKey": "d3JhcA==", "referenceChecksum": "AQ=="});
         if with_url {
             v["downloadURL"] = json!(self.url(blob, fresh));
@@ -598,6 +607,34 @@ impl Fake {
     /// Starts on a free port of 127.0.0.1.
     pub fn start() -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        Self::start_on(listener, None, base.clone(), base, None)
+    }
+
+    /// Starts on `addr` (127.0.0.1:443 for clients with hard-coded hosts) over TLS, under
+    /// Apple's host names ([`tls::HOSTS`], which the caller maps to 127.0.0.1), with cookies
+    /// for `.icloud.com`. Returns the fake and the PEM of the CA that signed its certificate.
+    pub fn start_tls(addr: &str) -> (Self, String) {
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        let (ca, config) = tls::make_certs();
+        let fake = Self::start_on(
+            listener,
+            Some(config),
+            format!("https://{}:443", tls::CK_HOST),
+            format!("https://{}", tls::CONTENT_HOST),
+            Some(".icloud.com".into()),
+        );
+        (fake, ca)
+    }
+
+    fn start_on(
+        listener: std::net::TcpListener,
+        tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+        base: String,
+        content_base: String,
+        cookie_domain: Option<String>,
+    ) -> Self {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let photo = std::fs::read(
@@ -608,7 +645,9 @@ impl Fake {
         let mut head = photo[..sos].to_vec();
         head.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
         let world = Arc::new(Mutex::new(World {
-            base: format!("http://{addr}"),
+            base,
+            content_base,
+            cookie_domain,
             jpeg_head: head,
             ..World::default()
         }));
@@ -620,13 +659,6 @@ impl Fake {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                // No Nagle: a throttled stream of small writes must not wait for delayed ACKs.
-                let listener = axum::serve::ListenerExt::tap_io(
-                    tokio::net::TcpListener::from_std(listener).unwrap(),
-                    |tcp| {
-                        tcp.set_nodelay(true).ok();
-                    },
-                );
                 let app = Router::new()
                     .route("/appleauth/auth", any(auth))
                     .route("/appleauth/auth/{*rest}", any(auth))
@@ -638,6 +670,15 @@ impl Fake {
                     .route("/B/{token}/{*f}", any(download))
                     .route("/_fake/requests", any(requests))
                     .with_state(w);
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                if let Some(config) = tls {
+                    tls::serve(listener, config, app).await;
+                    return;
+                }
+                // No Nagle: a throttled stream of small writes must not wait for delayed ACKs.
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    tcp.set_nodelay(true).ok();
+                });
                 axum::serve(listener, app).await.unwrap();
             });
         });
@@ -710,14 +751,27 @@ impl Fake {
     }
 }
 
-/// For scripts: how many requests the fake saw (`?clear=1` resets the count).
+/// For scripts: how many requests the fake saw (`?clear=1` resets the count, `?list=1` adds
+/// how many went to each route).
 async fn requests(State(w): Shared, Query(q): Query<HashMap<String, String>>) -> Response {
     let mut w = w.lock().unwrap();
     let n = w.requests.len();
+    let mut body = json!({"requests": n});
+    if q.contains_key("list") {
+        let mut by: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &w.requests {
+            // Download tokens name the blob; the route is what matters.
+            let route = r
+                .split_once("content/")
+                .map_or_else(|| r.clone(), |(m, _)| format!("{m}content"));
+            *by.entry(route).or_default() += 1;
+        }
+        body["by_route"] = json!(by);
+    }
     if q.contains_key("clear") {
         w.requests.clear();
     }
-    json_resp(200, &json!({"requests": n}))
+    json_resp(200, &body)
 }
 
 fn hval(h: &HeaderMap, name: &str) -> Option<String> {
@@ -1025,13 +1079,18 @@ async fn setup(
                 } else {
                     2_592_000
                 };
+                let domain = w
+                    .cookie_domain
+                    .as_ref()
+                    .map(|d| format!("; Domain={d}; Secure"))
+                    .unwrap_or_default();
                 let h = r.headers_mut();
                 for c in [
                     format!("X-APPLE-WEBAUTH-TOKEN=\"{web}\"; Max-Age=2592000; Path=/; HttpOnly"),
                     format!("X-APPLE-WEBAUTH-USER=\"v=1:s=1:d={dsid}\"; Max-Age={life}; Path=/"),
                     "X-APPLE-DS-WEB-SESSION-TOKEN=\"ds\"; Max-Age=2592000; Path=/".to_string(),
                 ] {
-                    h.append("set-cookie", c.parse().unwrap());
+                    h.append("set-cookie", format!("{c}{domain}").parse().unwrap());
                 }
             }
             r
