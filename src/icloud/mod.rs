@@ -5,8 +5,8 @@
 //! that seals sessions). Apple's base URLs come from the environment so tests run against a
 //! local fake; CloudKit and download hosts come from Apple's own answers.
 
-mod alerts;
 pub mod albums;
+mod alerts;
 pub mod api;
 pub mod auth;
 mod error;
