@@ -109,19 +109,7 @@ async fn the_backup_page_sets_up_backs_up_and_restores_with_the_recovery_key() {
     // Back up now; the page then lists the snapshot.
     let body = c.post("/backup/now", &[]).await.body;
     assert!(body.contains("Backup started"), "{body}");
-    let started = Instant::now();
-    loop {
-        let status = c.state().backup.store().status().unwrap();
-        if status.last_success.is_some() {
-            break;
-        }
-        assert!(status.last_error.is_none(), "{status:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "no backup finished"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    backup_finishes(&c).await;
     let page = c.get("/backup").await.body;
     assert!(page.contains("Last backup:"), "{page}");
     // The run also verified today's slice of the remote and thinned out old snapshots.
@@ -246,4 +234,21 @@ async fn the_wizard_sets_up_the_backup_target() {
             .status,
         404
     );
+}
+
+/// Waits for the run "Back up now" started to succeed.
+async fn backup_finishes(c: &Client) {
+    let started = Instant::now();
+    loop {
+        let status = c.state().backup.store().status().unwrap();
+        if status.last_success.is_some() {
+            return;
+        }
+        assert!(status.last_error.is_none(), "{status:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no backup finished"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
