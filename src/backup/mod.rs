@@ -35,7 +35,7 @@ pub use error::{Error, Result, SetupError};
 pub use index::RemoteIndex;
 pub use pack::PACK_TARGET;
 pub use repo::{KeyInfo, Repo, new_recovery_key as repo_recovery_key};
-pub use service::{Backup, connect, describe_failure, test};
+pub use service::{Backup, connect, connect_limited, describe_failure, test};
 pub use snapshot::Snapshot;
 pub use target::{Schedule, Status, Target, TargetStore};
 

@@ -143,6 +143,7 @@ mod tests {
             start_hour: 1,
             end_hour: 5,
             jitter_ppm: 500_000,
+            upload_kib: None,
         };
         // Half way through 01:00–05:00 is 03:00 local.
         assert_eq!(
@@ -174,6 +175,7 @@ mod tests {
                 start_hour: 23,
                 end_hour: 2,
                 jitter_ppm: ppm,
+                upload_kib: None,
             };
             let now = at(utc, 2026, 6, 1, 12, 0);
             let slot = next_slot(&utc, &s, now).unwrap();

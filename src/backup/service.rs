@@ -13,7 +13,7 @@ use super::crypto::KdfParams;
 use super::error::{Error, Result, SetupError};
 use super::format::LeaseAction;
 use super::probe::{self, Problem};
-use super::remote::{Kind, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying};
+use super::remote::{Kind, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying, Throttled};
 use super::repo::Repo;
 use super::target::{ScrubRun, SnapshotRow, Status, Success, Target, TargetStore, UpkeepRun};
 use super::{forget, lease, prune, snapshot, upload};
@@ -47,6 +47,25 @@ pub fn connect(target: &Target, policy: RetryPolicy) -> Result<(RemoteUrl, Arc<d
     let url = target.location()?;
     let remote = Opendal::open(&url, &target.credentials())?;
     Ok((url, Arc::new(Retrying::new(remote, policy))))
+}
+
+/// Packs a limited run writes: small, so each burst at line speed is short.
+const LIMITED_PACK: usize = 4 * 1024 * 1024;
+
+/// Opens the remote a target names, wrapped in retries and an upload limit in KiB/s.
+pub fn connect_limited(
+    target: &Target,
+    policy: RetryPolicy,
+    upload_kib: Option<u32>,
+) -> Result<(RemoteUrl, Arc<dyn Remote>)> {
+    let (url, remote) = connect(target, policy)?;
+    Ok(match upload_kib {
+        None => (url, remote),
+        Some(k) => (
+            url,
+            Arc::new(Throttled::new(remote, Some(u64::from(k) * 1024), None)),
+        ),
+    })
 }
 
 /// Tests a target: writes, reads back and deletes a probe object.
@@ -243,13 +262,18 @@ impl BackupJob {
 
     fn run_once(&self, target: &Target, progress: &Progress) -> Result<upload::Report> {
         progress.set_current("opening the repository");
-        let (url, remote) = connect(target, RetryPolicy::default())?;
+        let limit = self.store.schedule()?.upload_kib;
+        let (url, remote) = connect_limited(target, RetryPolicy::default(), limit)?;
         let repo = Repo::open(remote, &target.passphrase)?;
         progress.set_current(format!("backing up to {url}"));
-        let options = upload::Options {
+        let mut options = upload::Options {
             host: self.host.clone(),
             ..self.options.clone()
         };
+        if limit.is_some() {
+            options.pack_target = options.pack_target.min(LIMITED_PACK);
+            options.parallel = 1;
+        }
         let held = lease::take(&repo, self.box_id(), &self.host, LeaseAction::Backup)?;
         let warning = held.warning();
         let report = upload::run(&repo, &self.library, &options, progress)?;

@@ -161,6 +161,9 @@ pub struct Schedule {
     /// Where in the window this box starts, as a fraction in millionths; chosen at random
     /// once so many boxes do not all hit one server at 01:00.
     pub jitter_ppm: u32,
+    /// Upload limit in KiB per second (`None`: as fast as the line goes).
+    #[serde(default)]
+    pub upload_kib: Option<u32>,
 }
 
 impl Default for Schedule {
@@ -176,6 +179,7 @@ impl Default for Schedule {
             start_hour: 1,
             end_hour: 5,
             jitter_ppm,
+            upload_kib: None,
         }
     }
 }

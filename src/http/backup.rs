@@ -68,6 +68,7 @@ async fn show(
         url: &url,
         status: &status,
         nightly: sched.nightly,
+        upload_kib: sched.upload_kib,
         next_run,
         running: st.backup.is_running(),
         recovery: recovery.as_deref(),
@@ -217,6 +218,9 @@ pub async fn now(
 #[derive(Deserialize)]
 pub struct ScheduleInput {
     nightly: Option<String>,
+    /// KiB/s; empty for no limit.
+    #[serde(default)]
+    upload_kib: String,
 }
 
 /// `POST /backup/schedule`.
@@ -225,10 +229,26 @@ pub async fn set_schedule(
     Form(f): Form<ScheduleInput>,
 ) -> Result<Response, HttpError> {
     let on = f.nightly.is_some();
+    let limit = f.upload_kib.trim();
+    let upload_kib = if limit.is_empty() {
+        None
+    } else {
+        match limit.parse::<u32>() {
+            Ok(k) if k > 0 => Some(k),
+            _ => {
+                return Err(HttpError::BadRequest(
+                    "The upload limit is a whole number of KiB per second (for example 500), or empty for none.".into(),
+                ));
+            }
+        }
+    };
     blocking(move || {
         st.backup
             .store()
-            .set_schedule(|s| s.nightly = on)
+            .set_schedule(|s| {
+                s.nightly = on;
+                s.upload_kib = upload_kib;
+            })
             .map(|_| ())
     })
     .await?;

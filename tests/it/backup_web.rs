@@ -252,3 +252,31 @@ async fn backup_finishes(c: &Client) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn the_upload_limit_is_kept_and_a_wrong_one_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = Client::new(&tmp.path().join("box"));
+    set_up(&mut c).await;
+    let page = c.get("/backup").await.body;
+    assert!(page.contains("Upload limit"), "{page}");
+    let wrong = c
+        .post(
+            "/backup/schedule",
+            &[("nightly", "1"), ("upload_kib", "fast")],
+        )
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains("whole number of KiB"), "{}", wrong.body);
+    c.post(
+        "/backup/schedule",
+        &[("nightly", "1"), ("upload_kib", "750")],
+    )
+    .await;
+    let schedule = c.state().backup.store().schedule().unwrap();
+    assert_eq!((schedule.nightly, schedule.upload_kib), (true, Some(750)));
+    assert!(c.get("/backup").await.body.contains("value=\"750\""));
+    c.post("/backup/schedule", &[("upload_kib", "")]).await;
+    let schedule = c.state().backup.store().schedule().unwrap();
+    assert_eq!((schedule.nightly, schedule.upload_kib), (false, None));
+}

@@ -9,6 +9,7 @@ mod faulty;
 mod memory;
 mod opendal;
 mod retry;
+mod throttle;
 pub mod url;
 
 use std::fmt;
@@ -17,6 +18,7 @@ pub use faulty::{Fault, Faulty};
 pub use memory::Memory;
 pub use opendal::{Credentials, Opendal};
 pub use retry::{RetryPolicy, Retrying};
+pub use throttle::{Pace, Throttled};
 pub use url::RemoteUrl;
 
 /// The kinds of objects a repository holds; each lives under its own folder.

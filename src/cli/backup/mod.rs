@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use clap::{Args, Subcommand};
 use indicatif::HumanBytes;
-use open::{open_remote, open_repo, secret};
+use open::{open_remote, open_repo, open_repo_limited, secret};
 
 use crate::backup::remote::{Credentials, RemoteUrl};
 use crate::backup::{self, KdfParams, Repo, restore, snapshot, upload};
@@ -32,6 +32,10 @@ pub struct BackupArgs {
     /// Pack size in MiB.
     #[arg(long, default_value_t = 16, hide = true)]
     pub pack_mib: usize,
+    /// Upload at most this many KiB per second (with --repo; the stored target uses the
+    /// Backup page's setting). Packs are then 4 MiB and sent one at a time.
+    #[arg(long, value_name = "KIB")]
+    pub limit_upload: Option<u32>,
     /// `init` creates a repository; without it, back up.
     #[command(subcommand)]
     pub action: Option<BackupAction>,
@@ -225,15 +229,20 @@ pub fn backup(data: &Path, args: &BackupArgs) -> Result<()> {
     if args.repo.is_none() && args.action.is_none() {
         return backup_configured(data, args);
     }
-    let repo = open_repo(data, args.repo.as_deref())?;
+    let repo = open_repo_limited(data, args.repo.as_deref(), args.limit_upload)?;
     if let Some(action) = &args.action {
         return upkeep::run(&repo, data, action);
     }
     let lib = Library::open(data, Options::default())
         .with_context(|| format!("opening the library in {}", data.display()))?;
+    let limited = args.limit_upload.is_some();
     let options = upload::Options {
-        pack_target: args.pack_mib.max(1) * 1024 * 1024,
-        parallel: args.parallel.max(1),
+        pack_target: (args.pack_mib.max(1) * 1024 * 1024).min(if limited {
+            4 * 1024 * 1024
+        } else {
+            usize::MAX
+        }),
+        parallel: if limited { 1 } else { args.parallel.max(1) },
         host: host(),
     };
     let progress = Progress::new("backup");

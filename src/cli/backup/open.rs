@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use crate::backup::remote::{Credentials, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying};
+use crate::backup::remote::{
+    Credentials, Opendal, Remote, RemoteUrl, RetryPolicy, Retrying, Throttled,
+};
 use crate::backup::{self, Repo};
 use crate::library::{Library, Options};
 
@@ -45,15 +47,30 @@ pub(super) fn secret(var: &str, prompt: &str) -> Result<String> {
 }
 
 pub(super) fn open_repo(data: &Path, repo: Option<&str>) -> Result<Repo> {
+    open_repo_limited(data, repo, None)
+}
+
+/// [`open_repo`] with uploads limited to `upload_kib` KiB/s.
+pub(super) fn open_repo_limited(
+    data: &Path,
+    repo: Option<&str>,
+    upload_kib: Option<u32>,
+) -> Result<Repo> {
+    let limit = |remote: Arc<dyn Remote>| -> Arc<dyn Remote> {
+        match upload_kib {
+            None => remote,
+            Some(k) => Arc::new(Throttled::new(remote, Some(u64::from(k) * 1024), None)),
+        }
+    };
     if repo.is_none()
         && let Some(target) = stored_target(data)?
     {
         let (_, remote) = backup::connect(&target, RetryPolicy::default())?;
-        return Ok(Repo::open(remote, &target.passphrase)?);
+        return Ok(Repo::open(limit(remote), &target.passphrase)?);
     }
     let remote = open_remote(repo)?;
     let pass = secret("SHOEBOX_PASSPHRASE", "Passphrase or recovery key")?;
-    Ok(Repo::open(remote, &pass)?)
+    Ok(Repo::open(limit(remote), &pass)?)
 }
 
 /// The target stored in the library at `data`, when there is a library with one.

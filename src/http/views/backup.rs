@@ -21,6 +21,8 @@ pub struct BackupPage<'a> {
     pub status: &'a Status,
     /// Nightly runs on.
     pub nightly: bool,
+    /// The upload limit in KiB/s, if one is set.
+    pub upload_kib: Option<u32>,
     /// When the next unattended run starts, in words.
     pub next_run: Option<String>,
     /// A run is going.
@@ -107,6 +109,10 @@ fn schedule(p: &BackupPage<'_>) -> Markup {
         form.stack method="post" action="/backup/schedule" {
             (csrf(p.token))
             label { input type="checkbox" name="nightly" value="1" checked[p.nightly]; " Back up every night (between 01:00 and 05:00)" }
+            div.field {
+                label for="f-upload-kib" { "Upload limit, KiB per second (empty: none)" }
+                input id="f-upload-kib" name="upload_kib" type="number" min="1" inputmode="numeric" value=[p.upload_kib];
+            }
             p.muted { "Kept: a snapshot of each of the last 7 days, 5 weeks, 12 months and 10 years; older ones are forgotten about weekly and their space given back." }
             button type="submit" { "Save" }
         }
@@ -190,6 +196,7 @@ mod tests {
             url: target.unwrap_or_default(),
             status: &Status::default(),
             nightly: true,
+            upload_kib: None,
             next_run: None,
             running: false,
             recovery,
