@@ -1,7 +1,7 @@
 //! Encrypted off-site backup of the whole library (photos, catalog, albums, trash) to S3,
 //! WebDAV or a local folder, restorable with nothing but the remote and a passphrase.
 //!
-//! May import `store`, `library`, `jobs` and `boxkey`. Layers: [`remote`] moves bytes by (kind, name);
+//! May import `store`, `library`, `jobs`, `boxkey` and `notify`. Layers: [`remote`] moves bytes by (kind, name);
 //! [`repo`] seals and verifies objects with the master keys (`crypto`, byte layout in
 //! `format`); [`upload`] writes packs → index → snapshot; [`restore`] reads them back.
 //! [`target`] keeps the configured target (sealed with the box key) and the status of runs,

@@ -33,6 +33,40 @@ const UPKEEP_EVERY_SECS: i64 = 6 * 24 * 3600;
 const SCRUB_EVERY_SECS: i64 = 20 * 3600;
 const SCRUB_SLICES: u32 = 30;
 
+/// A failed run is announced once the last good one is this old (or there never was one):
+/// one bad night is not worth waking anybody for.
+const TELL_AFTER_SECS: i64 = 2 * 24 * 3600;
+const NOTIFY_KEY: &str = "backup";
+
+/// The words sent when backups keep failing.
+fn failure_message(
+    last_success: Option<i64>,
+    why: &str,
+    box_url: Option<&str>,
+) -> crate::notify::Message {
+    let page = box_url.map_or_else(
+        || "the Backup page of your shoebox".to_string(),
+        |u| format!("{}/backup", u.trim_end_matches('/')),
+    );
+    let since = last_success
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or_else(
+            || "No backup has finished yet.".to_string(),
+            |t| {
+                format!(
+                    "The last backup that worked finished {}.",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                )
+            },
+        );
+    crate::notify::Message {
+        title: "shoebox: the off-site backup is failing".into(),
+        body: format!(
+            "{since}\nThe last attempt failed: {why}\n\nWhat to do: open {page} to see the problem and test the connection. The photos on the box are safe; shoebox keeps trying every night.\n"
+        ),
+    }
+}
+
 /// The backup service of one box.
 pub struct Backup {
     library: Arc<Library>,
@@ -257,7 +291,52 @@ impl BackupJob {
                     .update_status(|s| s.last_error = Some((now, words)))?;
             }
         }
+        self.tell(&result, now);
         result
+    }
+
+    /// Tells a person (through `notify`) once the box has gone [`TELL_AFTER_SECS`] without a
+    /// backup, or never made one, and a run failed; a run that works ends the episode. A
+    /// notification problem is only logged: the Backup page shows the failure anyway.
+    fn tell(&self, result: &Result<upload::Report>, now: i64) {
+        let notifier =
+            match crate::notify::Notifier::open(self.library.database(), self.library.data_dir()) {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!("backup: notification settings unreadable: {e}");
+                    return;
+                }
+            };
+        let outcome = match result {
+            Ok(_) => notifier.resolved(NOTIFY_KEY),
+            Err(Error::Cancelled) => Ok(()),
+            Err(_) => {
+                let status = self.store.status().unwrap_or_default();
+                let overdue = status
+                    .last_success
+                    .as_ref()
+                    .is_none_or(|s| now.saturating_sub(s.at) >= TELL_AFTER_SECS);
+                let why = status.last_error.map(|(_, w)| w).unwrap_or_default();
+                if overdue {
+                    let link = notifier.channels().ok().and_then(|c| c.box_url);
+                    let msg =
+                        failure_message(status.last_success.map(|s| s.at), &why, link.as_deref());
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| {
+                            crate::notify::Error::Push(format!("no runtime to send with: {e}"))
+                        })
+                        .and_then(|rt| rt.block_on(notifier.problem(NOTIFY_KEY, "failing", &msg)))
+                        .map(drop)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(e) = outcome {
+            tracing::warn!("backup: notification bookkeeping failed: {e}");
+        }
     }
 
     fn run_once(&self, target: &Target, progress: &Progress) -> Result<upload::Report> {

@@ -280,3 +280,69 @@ async fn the_upload_limit_is_kept_and_a_wrong_one_refused() {
     let schedule = c.state().backup.store().schedule().unwrap();
     assert_eq!((schedule.nightly, schedule.upload_kib), (false, None));
 }
+
+/// Starts "Back up now" and waits until that run has ended; returns whether it worked.
+async fn back_up_now(c: &mut Client) -> bool {
+    let body = c.post("/backup/now", &[]).await.body;
+    assert!(body.contains("Backup started"), "{body}");
+    let started = Instant::now();
+    while c.state().backup.is_running() {
+        assert!(started.elapsed() < Duration::from_secs(120), "no run ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A run that works clears the last error; one that fails sets it.
+    c.state()
+        .backup
+        .store()
+        .status()
+        .unwrap()
+        .last_error
+        .is_none()
+}
+
+#[tokio::test]
+async fn failing_backups_are_told_once_per_episode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(server) = s3(&tmp.path().join("s3")) else {
+        return;
+    };
+    let data = tmp.path().join("box");
+    photo_folder(&tmp.path().join("photos"), 2);
+    ok(&shoebox(
+        &data,
+        &["import", tmp.path().join("photos").to_str().unwrap()],
+    ));
+    let mut c = Client::new(&data);
+    set_up(&mut c).await;
+    let right = secret(&server, "AWS_SECRET_ACCESS_KEY");
+    let body = submit(&mut c, &server, "create", &right, PASS).await;
+    assert!(body.contains("Repository created"), "{body}");
+    let (hook, got) = crate::notify::receiver();
+    let notifier = shoebox::notify::Notifier::open(c.state().library.database(), &data).unwrap();
+    notifier
+        .save_channels(shoebox::notify::Channels {
+            push_url: Some(hook),
+            box_url: Some("http://attic.local".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    // The provider loses the repository's config: every run fails, one message says so.
+    let config = server.objects.join("config");
+    let kept = std::fs::read(&config).unwrap();
+    std::fs::remove_file(&config).unwrap();
+    assert!(!back_up_now(&mut c).await);
+    assert!(!back_up_now(&mut c).await);
+    let told = got.lock().unwrap().clone();
+    assert_eq!(told.len(), 1, "{told:?}");
+    let (title, text) = &told[0];
+    assert!(title.contains("backup is failing"), "{title}");
+    assert!(text.contains("No backup has finished yet"), "{text}");
+    assert!(text.contains("http://attic.local/backup"), "{text}");
+    // It works again (the episode ends), then breaks again: the last good run is minutes
+    // old, and one bad night is not worth a message.
+    std::fs::write(&config, &kept).unwrap();
+    assert!(back_up_now(&mut c).await);
+    std::fs::remove_file(&config).unwrap();
+    assert!(!back_up_now(&mut c).await);
+    assert_eq!(got.lock().unwrap().len(), 1);
+}

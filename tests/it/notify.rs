@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 use crate::icloud_web::{ANNA, Browser, last_sync, set_up, sign_in_with_code, start, sync_now};
 
 /// What a webhook receiver got: (Title header, body) per request.
-type Got = Arc<Mutex<Vec<(String, String)>>>;
+pub(crate) type Got = Arc<Mutex<Vec<(String, String)>>>;
 
 /// A webhook receiver on 127.0.0.1 answering 200 to every POST.
-fn receiver() -> (String, Got) {
+pub(crate) fn receiver() -> (String, Got) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let got: Got = Arc::default();
