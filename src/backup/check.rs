@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use super::error::{Error, Result};
-use super::fetch::{Chunks, Fetcher};
-use super::format::{self, StreamReader, StreamRecord};
+use super::fetch;
+use super::format;
 use super::index::RemoteIndex;
 use super::pack;
 use super::remote::Kind;
@@ -152,29 +152,19 @@ pub fn run_reading(repo: &Repo, read: ReadData) -> Result<Report> {
 }
 
 fn check_snapshot(repo: &Repo, index: &RemoteIndex, snap: &snapshot::Snapshot) -> Result<()> {
-    let object = Kind::Snapshot.path(&snap.name);
-    let ids = snap.body.stream.iter().map(|(id, _)| *id).collect();
-    let fetcher = Fetcher::new(repo, index);
-    let mut stream = Chunks::new(&fetcher, ids);
-    let mut reader = match StreamReader::new(&mut stream) {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(Error::corrupt(object, e)),
-        Err(e) => return Err(Error::corrupt(object, format!("catalog stream: {e}"))),
-    };
-    loop {
-        match reader.next_record() {
-            Ok(Some(StreamRecord::File { chunks, .. })) => {
-                for c in &chunks {
-                    if !index.contains(&repo.keys().remote_id(c)) {
-                        return Err(Error::corrupt(&object, "names a chunk that is in no pack"));
-                    }
-                }
-            }
-            Ok(Some(StreamRecord::Row { .. })) => {}
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(Error::corrupt(&object, format!("catalog stream: {e}"))),
+    fetch::for_each_file(repo, index, snap, |chunks| {
+        if chunks
+            .iter()
+            .all(|c| index.contains(&repo.keys().remote_id(c)))
+        {
+            Ok(())
+        } else {
+            Err(Error::corrupt(
+                Kind::Snapshot.path(&snap.name),
+                "names a chunk that is in no pack",
+            ))
         }
-    }
+    })
 }
 
 /// Downloads a pack, checks it against its name, opens its toc and every chunk.

@@ -7,11 +7,12 @@ use std::cell::RefCell;
 use std::io::{self, Read};
 
 use super::error::{Error, Result};
-use super::format::Entry;
+use super::format::{Entry, StreamReader, StreamRecord};
 use super::index::RemoteIndex;
 use super::pack;
 use super::remote::{ErrorKind, Kind};
 use super::repo::Repo;
+use super::snapshot::Snapshot;
 
 /// Bytes fetched per range request when reading a pack front to back.
 pub const WINDOW: u64 = 8 * 1024 * 1024;
@@ -137,5 +138,36 @@ impl Read for Chunks<'_, '_> {
             .copy_from_slice(rest.get(..n).unwrap_or_default());
         self.pos += n;
         Ok(n)
+    }
+}
+
+/// Walks the catalog stream of `snap`, calling `each` with the chunk list (plaintext ids) of
+/// every file it names. A failed fetch keeps its own error (a pack named, or the network); a
+/// stream that does not parse is an error naming the snapshot.
+pub fn for_each_file(
+    repo: &Repo,
+    index: &RemoteIndex,
+    snap: &Snapshot,
+    mut each: impl FnMut(&[[u8; 32]]) -> Result<()>,
+) -> Result<()> {
+    let object = Kind::Snapshot.path(&snap.name);
+    let ids = snap.body.stream.iter().map(|(id, _)| *id).collect();
+    let fetcher = Fetcher::new(repo, index);
+    let mut stream = Chunks::new(&fetcher, ids);
+    let failed = |failure: Option<Error>, e: io::Error| {
+        failure.unwrap_or_else(|| Error::corrupt(&object, format!("catalog stream: {e}")))
+    };
+    let mut reader = match StreamReader::new(&mut stream) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Err(Error::corrupt(&object, e)),
+        Err(e) => return Err(failed(stream.failure.take(), e)),
+    };
+    loop {
+        match reader.next_record() {
+            Ok(Some(StreamRecord::File { chunks, .. })) => each(&chunks)?,
+            Ok(Some(StreamRecord::Row { .. })) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(failed(stream.failure.take(), e)),
+        }
     }
 }

@@ -13,8 +13,8 @@
 use std::collections::{HashMap, HashSet};
 
 use super::error::{Error, Result};
-use super::fetch::{Chunks, Fetcher};
-use super::format::{self, Entry, Mark, StreamReader, StreamRecord};
+use super::fetch;
+use super::format::{self, Entry, Mark};
 use super::index::RemoteIndex;
 use super::pack::{self, PACK_TARGET, PackBuilder};
 use super::remote::Kind;
@@ -178,32 +178,12 @@ impl State {
         let index = self.remote_index();
         let mut used = HashSet::new();
         for snap in &self.snapshots {
-            let object = Kind::Snapshot.path(&snap.name);
-            let ids: Vec<[u8; 32]> = snap.body.stream.iter().map(|(id, _)| *id).collect();
-            used.extend(ids.iter().map(|id| repo.keys().remote_id(id)));
-            let fetcher = Fetcher::new(repo, &index);
-            let mut stream = Chunks::new(&fetcher, ids);
-            let failed = |stream: &mut Chunks<'_, '_>, e: std::io::Error| {
-                stream
-                    .failure
-                    .take()
-                    .unwrap_or_else(|| Error::corrupt(&object, format!("catalog stream: {e}")))
-            };
-            let mut reader = match StreamReader::new(&mut stream) {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => return Err(Error::corrupt(&object, e)),
-                Err(e) => return Err(failed(&mut Chunks::new(&fetcher, Vec::new()), e)),
-            };
-            loop {
-                match reader.next_record() {
-                    Ok(Some(StreamRecord::File { chunks, .. })) => {
-                        used.extend(chunks.iter().map(|c| repo.keys().remote_id(c)));
-                    }
-                    Ok(Some(StreamRecord::Row { .. })) => {}
-                    Ok(None) => break,
-                    Err(e) => return Err(failed(&mut stream, e)),
-                }
-            }
+            let stream = snap.body.stream.iter();
+            used.extend(stream.map(|(id, _)| repo.keys().remote_id(id)));
+            fetch::for_each_file(repo, &index, snap, |chunks| {
+                used.extend(chunks.iter().map(|c| repo.keys().remote_id(c)));
+                Ok(())
+            })?;
         }
         Ok(used)
     }
