@@ -19,6 +19,7 @@ pub mod format;
 mod index;
 pub mod lease;
 mod pack;
+mod prefetch;
 pub mod probe;
 pub mod prune;
 pub mod remote;

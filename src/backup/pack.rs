@@ -5,6 +5,7 @@ use super::crypto::MasterKeys;
 use super::error::{Error, Result};
 use super::format::{self, Entry};
 use super::remote::{Kind, Remote};
+use crate::store::StoredChunk;
 
 /// Default pack size: small enough that an interrupted upload loses little, large enough
 /// that a photo library makes few objects (providers bill per request).
@@ -139,20 +140,70 @@ pub fn open_chunk(
     sealed: &[u8],
     plain_id: Option<&[u8; 32]>,
 ) -> Result<Vec<u8>> {
+    open(keys, pack, entry, sealed, plain_id).map(Opened::into_plain)
+}
+
+/// A chunk opened: its stored form (as the box's store keeps it, so a restore writes it as
+/// is) and, for a zstd chunk, the plaintext it was checked by.
+pub struct Opened {
+    /// The stored form.
+    pub stored: StoredChunk,
+    plain: Option<Vec<u8>>,
+}
+
+impl Opened {
+    /// The chunk's plaintext.
+    pub fn plain(&self) -> &[u8] {
+        self.plain.as_deref().unwrap_or(&self.stored.bytes)
+    }
+
+    /// The chunk's plaintext, owned.
+    pub fn into_plain(self) -> Vec<u8> {
+        self.plain.unwrap_or(self.stored.bytes)
+    }
+}
+
+/// Opens one sealed chunk fetched from `pack`, keeping its stored form; checked against the
+/// plaintext id when the caller knows it.
+pub fn open(
+    keys: &MasterKeys,
+    pack: &str,
+    entry: &Entry,
+    sealed: &[u8],
+    plain_id: Option<&[u8; 32]>,
+) -> Result<Opened> {
     let object = Kind::Pack.path(pack);
-    let inner = keys.open(&entry.id, sealed).map_err(|e| {
+    let mut inner = keys.open(&entry.id, sealed).map_err(|e| {
         Error::corrupt(
             &object,
             format!("chunk at offset {} does not open ({e})", entry.offset),
         )
     })?;
-    let (flag, stored) = inner
-        .split_first()
-        .ok_or_else(|| Error::corrupt(&object, "empty chunk"))?;
-    let plain = match flag {
-        0 => stored.to_vec(),
-        1 => zstd::bulk::decompress(stored, entry.raw_len as usize)
-            .map_err(|e| Error::corrupt(&object, format!("zstd: {e}")))?,
+    let Some(&flag) = inner.first() else {
+        return Err(Error::corrupt(&object, "empty chunk"));
+    };
+    inner.remove(0);
+    let opened = match flag {
+        0 => Opened {
+            stored: StoredChunk {
+                zstd: false,
+                raw_len: entry.raw_len,
+                bytes: inner,
+            },
+            plain: None,
+        },
+        1 => {
+            let plain = zstd::bulk::decompress(&inner, entry.raw_len as usize)
+                .map_err(|e| Error::corrupt(&object, format!("zstd: {e}")))?;
+            Opened {
+                stored: StoredChunk {
+                    zstd: true,
+                    raw_len: entry.raw_len,
+                    bytes: inner,
+                },
+                plain: Some(plain),
+            }
+        }
         f => {
             return Err(Error::corrupt(
                 &object,
@@ -160,6 +211,7 @@ pub fn open_chunk(
             ));
         }
     };
+    let plain = opened.plain();
     if plain.len() != entry.raw_len as usize {
         return Err(Error::corrupt(
             &object,
@@ -167,11 +219,11 @@ pub fn open_chunk(
         ));
     }
     if let Some(id) = plain_id
-        && (blake3::hash(&plain).as_bytes() != id || keys.remote_id(id) != entry.id)
+        && (blake3::hash(plain).as_bytes() != id || keys.remote_id(id) != entry.id)
     {
         return Err(Error::corrupt(&object, "chunk bytes do not match their id"));
     }
-    Ok(plain)
+    Ok(opened)
 }
 
 #[cfg(test)]

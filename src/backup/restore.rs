@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use super::error::{Error, Result};
-use super::fetch::{Chunks, Fetcher};
-use super::format::{StreamReader, StreamRecord};
 use super::index::RemoteIndex;
+use super::prefetch::{self, Files, Item};
+use super::remote::Kind;
 use super::repo::Repo;
 use super::snapshot::Snapshot;
 use crate::jobs::Progress;
 use crate::library::{self, CatalogRow, ExportReport, Library};
+use crate::store::{BlobId, ChunkId};
 
 /// Files restored per transaction (a crash redoes at most this much).
 const BATCH_FILES: u64 = 256;
@@ -29,7 +30,8 @@ pub struct Report {
     pub export: Option<ExportReport>,
 }
 
-/// Rebuilds `library` (which must be empty) from `snapshot`.
+/// Rebuilds `library` (which must be empty) from `snapshot`. Chunks are stored as the
+/// backup holds them, so the library's next backup finds every one on the remote.
 pub fn into_library(
     repo: &Repo,
     snapshot: &Snapshot,
@@ -40,46 +42,34 @@ pub fn into_library(
         return Err(Error::LibraryNotEmpty(library.data_dir().to_path_buf()));
     }
     let index = RemoteIndex::load(repo)?;
-    let object = format!("snapshots/{}", snapshot.name);
     progress.add_total(snapshot.body.files, snapshot.body.bytes);
-    let ids = snapshot.body.stream.iter().map(|(id, _)| *id).collect();
-    let stream_fetcher = Fetcher::new(repo, &index);
-    let files = Fetcher::new(repo, &index);
-    let mut stream = Chunks::new(&stream_fetcher, ids);
-    let stream_error = |chunks: &mut Chunks<'_, '_>, e: std::io::Error| {
-        chunks
-            .failure
-            .take()
-            .unwrap_or_else(|| Error::corrupt(&object, format!("catalog stream: {e}")))
-    };
-    let mut reader = match StreamReader::new(&mut stream) {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => return Err(Error::corrupt(&object, e)),
-        Err(e) => {
-            let err = stream_error(&mut Chunks::new(&stream_fetcher, Vec::new()), e);
-            return Err(err);
-        }
-    };
+    prefetch::read(
+        repo,
+        &index,
+        snapshot,
+        &prefetch::Options::default(),
+        |files| load(files, library, progress),
+    )
+}
+
+fn load(files: &mut Files, library: &Library, progress: &Progress) -> Result<Report> {
     let store = library.store();
     let db = store.db();
     let mut report = Report::default();
     let mut txn = db.begin_write()?;
     let (mut batch_files, mut batch_bytes) = (0u64, 0u64);
     let first_row = loop {
-        let record = match reader.next_record() {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(stream_error(&mut stream, e));
-            }
-        };
-        match record {
-            Some(StreamRecord::File {
+        if progress.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        match files.next()? {
+            Some(Item::File {
                 blob,
                 size,
                 refs,
                 chunks,
             }) => {
-                restore_file(&files, library, &txn, blob, refs, chunks)?;
+                restore_file(files, library, &txn, blob, size, refs, chunks)?;
                 report.files += 1;
                 report.bytes += size;
                 progress.advance(1, size);
@@ -92,19 +82,18 @@ pub fn into_library(
                     (batch_files, batch_bytes) = (0, 0);
                 }
             }
-            Some(StreamRecord::Row { table, key, value }) => {
+            Some(Item::Row { table, key, value }) => {
                 break Some(CatalogRow { table, key, value });
             }
             None => break None,
         }
     };
-    let mut late: Option<std::io::Error> = None;
-    let rest = std::iter::from_fn(|| match reader.next_record() {
-        Ok(Some(StreamRecord::Row { table, key, value })) => {
-            Some(Ok(CatalogRow { table, key, value }))
-        }
-        Ok(Some(StreamRecord::File { .. })) => {
-            late = Some(std::io::Error::other(
+    let mut late: Option<Error> = None;
+    let rest = std::iter::from_fn(|| match files.next() {
+        Ok(Some(Item::Row { table, key, value })) => Some(Ok(CatalogRow { table, key, value })),
+        Ok(Some(Item::File { .. })) => {
+            late = Some(Error::corrupt(
+                "catalog stream",
                 "a file record after the catalog rows",
             ));
             None
@@ -121,28 +110,35 @@ pub fn into_library(
         .chain(rest);
     report.rows = library.load_catalog(&txn, rows)?;
     if let Some(e) = late {
-        return Err(stream_error(&mut stream, e));
+        return Err(e);
     }
     store.prepare_commit(&txn)?;
     txn.commit().map_err(redb::Error::from)?;
     Ok(report)
 }
 
+/// Stores one file from its chunks and checks it against its id before anything points
+/// at it.
 fn restore_file(
-    fetcher: &Fetcher<'_>,
+    files: &mut Files,
     library: &Library,
     txn: &redb::WriteTransaction,
     blob: [u8; 32],
+    size: u64,
     refs: u32,
-    chunks: Vec<[u8; 32]>,
+    chunks: usize,
 ) -> Result<()> {
     let store = library.store();
-    let mut source = Chunks::new(fetcher, chunks);
-    let put = match store.put(txn, &mut source, &[], true) {
-        Ok(p) => p,
-        Err(e) => return Err(source.failure.take().unwrap_or(Error::Store(e))),
-    };
-    if put.blob.0 != blob {
+    let mut hasher = blake3::Hasher::new();
+    let mut read = 0u64;
+    let source = (0..chunks).map(|_| {
+        let (id, opened) = files.chunk()?;
+        hasher.update(opened.plain());
+        read += u64::from(opened.stored.raw_len);
+        Ok((ChunkId(id), opened.stored))
+    });
+    let put = store.put_stored::<Error>(txn, BlobId(blob), size, source)?;
+    if *hasher.finalize().as_bytes() != blob || read != size {
         let id = blake3::Hash::from_bytes(blob).to_hex();
         return Err(Error::corrupt(
             format!("file {}", id.as_str().get(..12).unwrap_or_default()),
@@ -181,32 +177,30 @@ pub fn to_dir(repo: &Repo, snapshot: &Snapshot, dir: &Path, progress: &Progress)
 /// Re-reads and verifies every byte of the snapshot's files without writing anything.
 pub fn verify(repo: &Repo, snapshot: &Snapshot) -> Result<u64> {
     let index = RemoteIndex::load(repo)?;
-    let ids = snapshot.body.stream.iter().map(|(id, _)| *id).collect();
-    let fetcher = Fetcher::new(repo, &index);
-    let file_fetcher = Fetcher::new(repo, &index);
-    let mut stream = Chunks::new(&fetcher, ids);
-    let object = format!("snapshots/{}", snapshot.name);
-    let mut reader = StreamReader::new(&mut stream)
-        .map_err(|e| Error::corrupt(&object, e))?
-        .map_err(|e| Error::corrupt(&object, e))?;
-    let mut files = 0;
-    while let Some(r) = reader
-        .next_record()
-        .map_err(|e| Error::corrupt(&object, e))?
-    {
-        if let StreamRecord::File { blob, chunks, .. } = r {
-            let mut hasher = blake3::Hasher::new();
-            for c in &chunks {
-                hasher.update(&file_fetcher.chunk(c)?);
+    prefetch::read(
+        repo,
+        &index,
+        snapshot,
+        &prefetch::Options::default(),
+        |files| {
+            let mut verified = 0;
+            while let Some(item) = files.next()? {
+                let Item::File { blob, chunks, .. } = item else {
+                    continue;
+                };
+                let mut hasher = blake3::Hasher::new();
+                for _ in 0..chunks {
+                    hasher.update(files.chunk()?.1.plain());
+                }
+                if *hasher.finalize().as_bytes() != blob {
+                    return Err(Error::corrupt(
+                        Kind::Snapshot.path(&snapshot.name),
+                        "a file's chunks do not hash to its id",
+                    ));
+                }
+                verified += 1;
             }
-            if *hasher.finalize().as_bytes() != blob {
-                return Err(Error::corrupt(
-                    &object,
-                    "a file's chunks do not hash to its id",
-                ));
-            }
-            files += 1;
-        }
-    }
-    Ok(files)
+            Ok(verified)
+        },
+    )
 }

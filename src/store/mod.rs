@@ -10,6 +10,7 @@ mod counters;
 mod error;
 mod gc;
 mod ids;
+mod inbound;
 mod index;
 mod manifest;
 mod outbound;

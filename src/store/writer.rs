@@ -169,8 +169,7 @@ pub(crate) fn put(
 ) -> Result<Put> {
     let mut file_hash = blake3::Hasher::new();
     let mut ids: Vec<ChunkId> = Vec::new();
-    let mut stored_bytes = 0u64;
-    let (mut new_chunks, mut new_raw) = (0i64, 0i64);
+    let mut added = Added::default();
     let size = store.chunker.chunk(source, cuts, |data| -> Result<()> {
         let id = hash_chunk(&mut file_hash, data)?;
         ids.push(id);
@@ -198,20 +197,48 @@ pub(crate) fn put(
         };
         txn.open_table(CHUNKS)?
             .insert(&id.0, entry.encode().as_slice())?;
-        stored_bytes += header.record_len();
-        new_chunks += 1;
-        new_raw += i64::from(header.raw_len);
+        added.chunk(header.raw_len, header.record_len());
         Ok(())
     });
     let size = size?;
     let blob = BlobId(*file_hash.finalize().as_bytes());
+    finish_put(store, slot, txn, blob, size, ids, added)
+}
+
+/// Chunks appended for one file so far.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Added {
+    chunks: i64,
+    raw: i64,
+    stored: u64,
+}
+
+impl Added {
+    pub(crate) fn chunk(&mut self, raw_len: u32, record_len: u64) {
+        self.chunks += 1;
+        self.raw += i64::from(raw_len);
+        self.stored += record_len;
+    }
+}
+
+/// Writes the manifest of a new file and counts what was added.
+pub(crate) fn finish_put(
+    store: &Store,
+    slot: &mut Option<Writer>,
+    txn: &WriteTransaction,
+    blob: BlobId,
+    size: u64,
+    ids: Vec<ChunkId>,
+    added: Added,
+) -> Result<Put> {
+    let mut stored_bytes = added.stored;
     let known_blob = index::get_blob(&txn.open_table(BLOBS)?, &blob)?.is_some();
     if !known_blob {
         stored_bytes += write_manifest(store, slot, txn, blob, size, ids)?;
     }
     let mut meta = txn.open_table(META)?;
-    counters::add(&mut meta, counters::CHUNKS, new_chunks)?;
-    counters::add(&mut meta, counters::CHUNK_BYTES, new_raw)?;
+    counters::add(&mut meta, counters::CHUNKS, added.chunks)?;
+    counters::add(&mut meta, counters::CHUNK_BYTES, added.raw)?;
     counters::add(
         &mut meta,
         counters::STORED_BYTES,
