@@ -144,12 +144,27 @@ impl Files {
     }
 }
 
+/// Which files to read, by id (the rest are skipped, not fetched).
+pub type Want<'w> = &'w (dyn Fn(&[u8; 32]) -> bool + Sync);
+
 /// Runs `body` over the files and rows of `snap`, fetching ahead while it works.
 pub fn read<T>(
     repo: &Repo,
     index: &RemoteIndex,
     snap: &Snapshot,
     options: &Options,
+    body: impl FnOnce(&mut Files) -> Result<T>,
+) -> Result<T> {
+    read_some(repo, index, snap, options, &|_| true, body)
+}
+
+/// [`read`], handing out only the files `want` names (and every row).
+pub fn read_some<T>(
+    repo: &Repo,
+    index: &RemoteIndex,
+    snap: &Snapshot,
+    options: &Options,
+    want: Want<'_>,
     body: impl FnOnce(&mut Files) -> Result<T>,
 ) -> Result<T> {
     let held = options.reads_held.max(options.parallel).max(1);
@@ -173,6 +188,7 @@ pub fn read<T>(
                 repo,
                 index,
                 window: options.window.max(1),
+                want,
                 msgs: msgs_tx,
                 jobs: jobs_tx,
                 budget: budget_rx,
@@ -252,6 +268,7 @@ struct Planner<'r> {
     repo: &'r Repo,
     index: &'r RemoteIndex,
     window: u64,
+    want: Want<'r>,
     msgs: SyncSender<Msg>,
     jobs: SyncSender<Job>,
     budget: Receiver<()>,
@@ -290,6 +307,7 @@ impl Planner<'_> {
                 Err(e) => return Err(failed(stream.failure.take(), e)),
             };
             let step = match record {
+                Some(StreamRecord::File { blob, .. }) if !(self.want)(&blob) => Ok(()),
                 Some(StreamRecord::File {
                     blob,
                     size,

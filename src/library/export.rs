@@ -1,6 +1,7 @@
 //! Export: the library as plain files in `YYYY/MM/DD/name` folders, byte-identical to what
 //! was ingested, so a family is never locked in. Re-running it skips files already there.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -54,21 +55,7 @@ impl Library {
     }
 
     fn export_asset(&self, root: &Path, asset: &Asset, report: &mut ExportReport) -> Result<()> {
-        let day = asset.taken.local_datetime().format("%Y/%m/%d").to_string();
-        let dir = root.join(day);
-        fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
-        let mut seen = Vec::new();
-        for part in asset.parts() {
-            if seen.contains(&part.blob) {
-                continue;
-            }
-            seen.push(part.blob);
-            let name = safe_name(part, asset);
-            let target = self.free_target(&dir, &name, part.blob, report)?;
-            let Some(target) = target else {
-                report.unchanged += 1;
-                continue;
-            };
+        for (part, target) in targets(root, asset, &mut HashSet::new(), report)? {
             self.write_part(part, &target, asset)?;
             report.written += 1;
             report.bytes += part.size;
@@ -76,35 +63,25 @@ impl Library {
         Ok(())
     }
 
-    /// The path to write `name` to, or `None` when a file with these exact bytes is there.
-    fn free_target(
-        &self,
-        dir: &Path,
-        name: &str,
-        blob: BlobId,
-        report: &mut ExportReport,
-    ) -> Result<Option<PathBuf>> {
-        let (stem, ext) = match name.rsplit_once('.') {
-            Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
-            _ => (name.to_string(), String::new()),
-        };
-        for n in 1u32.. {
-            let candidate = if n == 1 {
-                dir.join(name)
-            } else {
-                dir.join(format!("{stem} ({n}){ext}"))
-            };
-            if !candidate.exists() {
-                if n > 1 {
-                    report.renamed += 1;
-                }
-                return Ok(Some(candidate));
+    /// Where an export to `root` would write each file, from the catalog alone (the bytes
+    /// may still be elsewhere: a restore fetches them). Files already there with the same
+    /// bytes are counted unchanged and left out.
+    pub fn plan_export(&self, root: &Path) -> Result<ExportPlan> {
+        let mut plan = ExportPlan::default();
+        let mut taken = HashSet::new();
+        self.for_each_asset(|asset| {
+            if asset.state != State::Active {
+                return Ok(());
             }
-            if hash_file(&candidate).map_err(Error::io(&candidate))? == blob {
-                return Ok(None);
+            plan.report.assets += 1;
+            let when = u64::try_from(asset.taken.utc()).unwrap_or(0);
+            for (part, path) in targets(root, &asset, &mut taken, &mut plan.report)? {
+                plan.bytes += part.size;
+                plan.files.entry(part.blob).or_default().push((path, when));
             }
-        }
-        Ok(None)
+            Ok(())
+        })?;
+        Ok(plan)
     }
 
     /// Streams a part to a temporary name, fsyncs, then renames into place.
@@ -128,6 +105,82 @@ impl Library {
         let _ = out.set_modified(when);
         fs::rename(&tmp, target).map_err(Error::io(target))
     }
+}
+
+/// Where an export writes what: see [`Library::plan_export`].
+#[derive(Debug, Default)]
+pub struct ExportPlan {
+    /// Every file to write, by its id: paths and modification times (seconds since 1970).
+    pub files: HashMap<BlobId, Vec<(PathBuf, u64)>>,
+    /// Bytes to write (a file written twice counts twice).
+    pub bytes: u64,
+    /// Assets, files found unchanged and names given a suffix so far.
+    pub report: ExportReport,
+}
+
+/// The files of `asset` still to write under `root`, each once, with their paths: a name in
+/// `taken` or on disk with other bytes gets a " (n)" suffix; one on disk with these bytes
+/// is unchanged and left out.
+fn targets<'a>(
+    root: &Path,
+    asset: &'a Asset,
+    taken: &mut HashSet<PathBuf>,
+    report: &mut ExportReport,
+) -> Result<Vec<(&'a Part, PathBuf)>> {
+    let day = asset.taken.local_datetime().format("%Y/%m/%d").to_string();
+    let dir = root.join(day);
+    fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for part in asset.parts() {
+        if seen.contains(&part.blob) {
+            continue;
+        }
+        seen.push(part.blob);
+        let name = safe_name(part, asset);
+        match free_target(&dir, &name, part, taken, report)? {
+            Some(target) => out.push((part, target)),
+            None => report.unchanged += 1,
+        }
+    }
+    Ok(out)
+}
+
+/// The path to write `name` to, or `None` when a file with these exact bytes is there.
+fn free_target(
+    dir: &Path,
+    name: &str,
+    part: &Part,
+    taken: &mut HashSet<PathBuf>,
+    report: &mut ExportReport,
+) -> Result<Option<PathBuf>> {
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (name.to_string(), String::new()),
+    };
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        if taken.contains(&candidate) {
+            continue;
+        }
+        if !candidate.exists() {
+            if n > 1 {
+                report.renamed += 1;
+            }
+            taken.insert(candidate.clone());
+            return Ok(Some(candidate));
+        }
+        let same_size = fs::metadata(&candidate).is_ok_and(|m| m.len() == part.size);
+        if same_size && hash_file(&candidate).map_err(Error::io(&candidate))? == part.blob {
+            taken.insert(candidate);
+            return Ok(None);
+        }
+    }
+    Ok(None)
 }
 
 /// A file name that cannot escape its folder.

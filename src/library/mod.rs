@@ -38,7 +38,7 @@ pub use check::LibraryCheck;
 pub use db::Stamp;
 pub use dump::CatalogRow;
 pub use error::{Error, Result};
-pub use export::ExportReport;
+pub use export::{ExportPlan, ExportReport};
 pub use filter::{Facets, Filter, SourceKind, is_screenshot, uploaded_by};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use mirror::MirrorChange;

@@ -94,3 +94,30 @@ fn a_restored_box_backs_up_into_the_same_repository_without_uploading_photos_aga
     assert_eq!(again.new_chunks, 0, "{again:?}");
     assert_eq!(again.packs, 0, "{again:?}");
 }
+
+#[test]
+fn a_restore_to_a_folder_run_again_fetches_only_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = library(dir.path());
+    let memory = Arc::new(Memory::new());
+    init(memory.clone());
+    backup(memory.clone(), &lib).unwrap();
+    let repo = Repo::open(memory.clone(), "pass").unwrap();
+    let snap = snapshot::find(&repo, None).unwrap();
+    let out = dir.path().join("out");
+    let first = restore::to_dir(&repo, &snap, &out, &Progress::new("r")).unwrap();
+    assert_eq!(first.files, 4, "{first:?}");
+    let before = tree(&out);
+    // One photo lost from the folder: only it comes back, the others are found unchanged.
+    let (lost, _) = before.iter().find(|(p, _)| p.ends_with("big.jpg")).unwrap();
+    std::fs::remove_file(out.join(lost)).unwrap();
+    let again = restore::to_dir(&repo, &snap, &out, &Progress::new("r")).unwrap();
+    assert_eq!(again.files, 1, "{again:?}");
+    assert_eq!(again.export.as_ref().unwrap().unchanged, 3, "{again:?}");
+    assert_eq!(tree(&out), before);
+    assert!(
+        !before.keys().any(|p| p.contains("shoebox")),
+        "{:?}",
+        before.keys()
+    );
+}
