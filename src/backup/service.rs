@@ -212,6 +212,18 @@ impl Backup {
         job.run_recorded(progress)
     }
 
+    /// The library this service backs up.
+    pub(super) fn library(&self) -> &Arc<Library> {
+        &self.library
+    }
+
+    /// Opens the configured target's repository.
+    pub(super) fn open_repo(&self) -> Result<Repo> {
+        let target = self.store.target()?.ok_or(Error::NotConfigured)?;
+        let (_, remote) = connect(&target, RetryPolicy::default())?;
+        Repo::open(remote, &target.passphrase)
+    }
+
     /// Lists the snapshots and measures the repository; stores both in the status.
     fn refresh(&self, repo: &Repo) -> Result<Status> {
         refresh(&self.store, repo)
