@@ -82,12 +82,8 @@ impl CatalogRow {
         self.table > table
     }
 
-    /// The table number of the album items, the last table a browse needs.
-    pub const ALBUM_ITEMS: u8 = ALBUM_ITEMS_TABLE;
     /// The table number of the origins, the last table an asset restore needs.
     pub const ORIGINS: u8 = ORIGINS_TABLE;
-    /// The table number of the assets.
-    pub const ASSETS: u8 = ASSETS_TABLE;
 }
 
 impl Library {
