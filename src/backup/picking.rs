@@ -3,16 +3,39 @@
 //! thousands of photos), one original read straight from the remote. Like the rest of the
 //! facade these block on `OpenDAL`'s own runtime: call them from a plain thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::bring::{self, Brought};
 use super::browse::{self, Contents};
 use super::error::{Error, Result};
+use super::remote::RetryPolicy;
 use super::repo::Repo;
-use super::service::Backup;
+use super::service::{Backup, connect};
+use super::target::Target;
 use super::snapshot::{self, Snapshot};
 use crate::jobs::{Job, JobError, Outcome, Progress, Scheduler};
 use crate::library::{Album, AssetId, Library, Part};
+
+/// The repository last opened, with the target it was opened with: opening costs an argon2
+/// run (about a second on a Pi), too much for every page of a snapshot.
+#[derive(Default)]
+pub(super) struct Opened(Mutex<Option<(Target, Repo)>>);
+
+impl Opened {
+    /// The repository at `target`, opened again only when the target changed.
+    pub(super) fn open(&self, target: Target) -> Result<Repo> {
+        let mut opened = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((t, repo)) = opened.as_ref()
+            && *t == target
+        {
+            return Ok(repo.clone());
+        }
+        let (_, remote) = connect(&target, RetryPolicy::default())?;
+        let repo = Repo::open(remote, &target.passphrase)?;
+        *opened = Some((target, repo.clone()));
+        Ok(repo)
+    }
+}
 
 impl Backup {
     /// The snapshot named exactly `name` in the configured target's repository.

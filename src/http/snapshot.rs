@@ -60,11 +60,23 @@ async fn show(
             Ok(n) => HttpError::Internal(n.text),
             Err(e) => e,
         })?;
-    let st3 = st.clone();
-    let (contents, presence, links) = blocking(move || {
+    let (st3, name3) = (st.clone(), name.clone());
+    let (contents, presence, links, taken) = blocking(move || {
         let photos: Vec<_> = contents.photos.iter().collect();
         let presence = st3.library.presence(&photos)?;
         let albums: Vec<_> = contents.albums.iter().map(|(a, _)| a).collect();
+        let links = st3.library.albums_like(&albums)?;
+        let taken = st3
+            .backup
+            .store()
+            .status()
+            .ok()
+            .and_then(|s| s.snapshots.into_iter().find(|r| r.name == name3))
+            .map_or_else(|| name3.get(..12).unwrap_or_default().to_string(), |r| when(r.time));
+        Ok::<_, crate::library::Error>((contents, presence, links, taken))
+    })
+    .await?;
+    let albums: Vec<_> = contents.albums.iter().map(|(a, _)| a).collect();
         let links = st3.library.albums_like(&albums)?;
         Ok::<_, crate::library::Error>((contents, presence, links))
     })

@@ -61,7 +61,8 @@ async fn backed_up_box(tmp: &std::path::Path, server: &crate::backup::Server) ->
     let lib = &c.state().library;
     let album = lib.create_album("Trip").unwrap();
     for name in ["IMG_0000.JPG", "live.jpg"] {
-        lib.set_in_album(album.id, id_named(&c, name), true).unwrap();
+        lib.set_in_album(album.id, id_named(&c, name), true)
+            .unwrap();
     }
     c.get("/backup").await;
     let page = c
@@ -77,9 +78,22 @@ async fn backed_up_box(tmp: &std::path::Path, server: &crate::backup::Server) ->
         )
         .await;
     assert!(page.body.contains("Repository created"), "{}", page.body);
-    assert!(c.post("/backup/now", &[]).await.body.contains("Backup started"));
+    assert!(
+        c.post("/backup/now", &[])
+            .await
+            .body
+            .contains("Backup started")
+    );
     let started = Instant::now();
-    while c.state().backup.store().status().unwrap().last_success.is_none() {
+    while c
+        .state()
+        .backup
+        .store()
+        .status()
+        .unwrap()
+        .last_success
+        .is_none()
+    {
         assert!(started.elapsed() < Duration::from_secs(120), "no backup");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -123,9 +137,16 @@ async fn a_photo_and_an_album_deleted_here_come_back_from_the_backup_page() {
 
     // The photo, inline: its original comes back byte for byte.
     let done = c
-        .post(&format!("/backup/snapshots/{snap}/photos/{img}/restore"), &[])
+        .post(
+            &format!("/backup/snapshots/{snap}/photos/{img}/restore"),
+            &[],
+        )
         .await;
-    assert!(done.body.contains("is back in the library"), "{}", done.body);
+    assert!(
+        done.body.contains("is back in the library"),
+        "{}",
+        done.body
+    );
     let here = between(&done.body, "<a href=\"/photos/", "\"");
     let (status, back) = raw(&c, &format!("/photos/{here}/original")).await;
     assert_eq!((status, back == original), (StatusCode::OK, true));
@@ -137,7 +158,11 @@ async fn a_photo_and_an_album_deleted_here_come_back_from_the_backup_page() {
             &[],
         )
         .await;
-    assert!(done.body.contains("Restoring the album “Trip”"), "{}", done.body);
+    assert!(
+        done.body.contains("Restoring the album “Trip”"),
+        "{}",
+        done.body
+    );
     let started = Instant::now();
     while c.state().jobs.is_running("restore album") {
         assert!(started.elapsed() < Duration::from_secs(120), "no end");
@@ -148,7 +173,9 @@ async fn a_photo_and_an_album_deleted_here_come_back_from_the_backup_page() {
     assert_eq!((albums[0].0.name.as_str(), albums[0].1), ("Trip", 2));
     let (_, now) = lib.album(albums[0].0.id).unwrap();
     let names = |v: &[shoebox::library::Asset]| {
-        v.iter().map(|a| a.original.name.clone()).collect::<Vec<_>>()
+        v.iter()
+            .map(|a| a.original.name.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(names(&now), names(&members), "same photos, same order");
     let browse = c.get(&format!("/backup/snapshots/{snap}")).await.body;
@@ -170,8 +197,11 @@ async fn downloads_refusals_and_unknown_ids() {
     let snap = between(&page, "href=\"/backup/snapshots/", "\"").to_string();
     let live = id_named(&c, "live.jpg");
     let (_, here) = raw(&c, &format!("/photos/{live}/original")).await;
-    let (status, from_backup) =
-        raw(&c, &format!("/backup/snapshots/{snap}/photos/{live}/original")).await;
+    let (status, from_backup) = raw(
+        &c,
+        &format!("/backup/snapshots/{snap}/photos/{live}/original"),
+    )
+    .await;
     assert_eq!((status, from_backup == here), (StatusCode::OK, true));
 
     let base = format!("/backup/snapshots/{snap}");
@@ -191,13 +221,21 @@ async fn downloads_refusals_and_unknown_ids() {
     // A member may not look or restore.
     c.state()
         .accounts
-        .add_user("bob", "another long passphrase", shoebox::accounts::Role::Member)
+        .add_user(
+            "bob",
+            "another long passphrase",
+            shoebox::accounts::Role::Member,
+        )
         .unwrap();
     let mut bob = Client::new_shared(&c);
     bob.get("/login").await;
     bob.post(
         "/login",
-        &[("name", "bob"), ("password", "another long passphrase"), ("next", "/")],
+        &[
+            ("name", "bob"),
+            ("password", "another long passphrase"),
+            ("next", "/"),
+        ],
     )
     .await;
     assert_eq!(bob.get("/").await.status, 200);
@@ -205,8 +243,13 @@ async fn downloads_refusals_and_unknown_ids() {
     assert_eq!(p.status, 403);
     assert!(p.body.contains("Only administrators"), "{}", p.body);
     bob.get("/").await; // a fresh form token, so only the role can refuse
-    let p = bob.post(&format!("{base}/photos/{live}/restore"), &[]).await;
+    let p = bob
+        .post(&format!("{base}/photos/{live}/restore"), &[])
+        .await;
     assert_eq!(p.status, 403);
     assert!(p.body.contains("Only administrators"), "{}", p.body);
-    assert_eq!(raw(&bob, &format!("{base}/photos/{live}/original")).await.0, 403);
+    assert_eq!(
+        raw(&bob, &format!("{base}/photos/{live}/original")).await.0,
+        403
+    );
 }

@@ -135,3 +135,82 @@ fn photos(p: &SnapshotPage<'_>) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::{AssetId, AssetKind, Part, State, Taken, TimeSource};
+    use crate::store::BlobId;
+
+    fn asset(id: u64, name: &str) -> Asset {
+        let part = Part {
+            blob: BlobId([u8::try_from(id).unwrap(); 32]),
+            size: 2048,
+            name: name.into(),
+        };
+        Asset {
+            id: AssetId(id),
+            kind: AssetKind::Photo,
+            original: part,
+            live_video: None,
+            edited: None,
+            raw: None,
+            sidecars: Vec::new(),
+            taken: Taken {
+                local: 1_600_000_000,
+                offset: None,
+                source: TimeSource::Metadata,
+            },
+            added: 0,
+            width: None,
+            height: None,
+            orientation: None,
+            duration_ms: None,
+            make: None,
+            model: None,
+            gps: None,
+            content_id: None,
+            format: "jpg".into(),
+            favorite: false,
+            hidden: false,
+            origins: Vec::new(),
+            state: State::Active,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_what_the_library_lacks_gets_a_restore_button_and_every_form_a_token() {
+        let album = Album {
+            id: 4,
+            name: "Trip".into(),
+            created: 0,
+            mirror: None,
+        };
+        let photos = [
+            (asset(1, "here.jpg"), Presence::Active(AssetId(7))),
+            (asset(2, "gone.jpg"), Presence::Missing),
+            (asset(3, "binned.jpg"), Presence::Trashed(AssetId(3))),
+        ];
+        let html = page(&SnapshotPage {
+            token: "tok",
+            name: "abc",
+            taken: "2026-12-01 03:00 UTC",
+            albums: &[(album, 2, None)],
+            photos: &photos,
+            total: 250,
+            after: Some(0),
+            next: Some(3),
+            notice: None,
+        })
+        .into_string();
+        assert!(!html.contains("/backup/snapshots/abc/photos/1/restore"));
+        assert!(html.contains("/backup/snapshots/abc/photos/2/restore"));
+        assert!(html.contains("/backup/snapshots/abc/photos/3/restore"));
+        assert!(html.contains("/backup/snapshots/abc/albums/4/restore"));
+        assert!(html.contains("href=\"/photos/7\"") && html.contains("2020-09-13 12:26"));
+        assert!(html.contains("href=\"/backup/snapshots/abc?after=3\""), "{html}");
+        assert_eq!(html.matches("<form").count(), 3);
+        assert_eq!(html.matches("name=\"csrf\" value=\"tok\"").count(), 3);
+    }
+}
