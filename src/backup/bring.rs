@@ -136,20 +136,13 @@ fn bring(
         }
     }
     batch.commit()?;
-    let blobs: BTreeSet<[u8; 32]> = missing
-        .iter()
-        .flat_map(Asset::blobs)
-        .map(|b| b.0)
-        .collect();
+    let blobs: BTreeSet<[u8; 32]> = missing.iter().flat_map(Asset::blobs).map(|b| b.0).collect();
     let lists = if blobs.is_empty() {
         BTreeMap::new()
     } else {
         chunk_lists(repo, index, snap, &blobs)?
     };
-    progress.add_total(
-        missing.len() as u64,
-        missing.iter().map(Asset::size).sum(),
-    );
+    progress.add_total(missing.len() as u64, missing.iter().map(Asset::size).sum());
     let fetcher = Fetcher::new(repo, index);
     let mut batch = library.begin()?;
     for a in missing {

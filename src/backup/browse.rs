@@ -76,10 +76,7 @@ pub fn contents(
 }
 
 /// A row value that must decode; a bad one is damage in the snapshot.
-pub(super) fn decoded<T>(
-    value: Option<crate::library::Result<T>>,
-    snap: &Snapshot,
-) -> Result<T> {
+pub(super) fn decoded<T>(value: Option<crate::library::Result<T>>, snap: &Snapshot) -> Result<T> {
     let object = format!("snapshots/{}", snap.name);
     match value {
         Some(Ok(v)) => Ok(v),
@@ -181,9 +178,10 @@ pub fn read_original(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                return Err(source.failure.take().unwrap_or_else(|| {
-                    Error::corrupt(format!("snapshots/{}", snap.name), e)
-                }));
+                return Err(source
+                    .failure
+                    .take()
+                    .unwrap_or_else(|| Error::corrupt(format!("snapshots/{}", snap.name), e)));
             }
         };
         let bytes = buf.get(..n).unwrap_or_default();

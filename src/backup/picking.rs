@@ -11,8 +11,8 @@ use super::error::{Error, Result};
 use super::remote::RetryPolicy;
 use super::repo::Repo;
 use super::service::{Backup, connect};
-use super::target::Target;
 use super::snapshot::{self, Snapshot};
+use super::target::Target;
 use crate::jobs::{Job, JobError, Outcome, Progress, Scheduler};
 use crate::library::{Album, AssetId, Library, Part};
 
@@ -57,7 +57,13 @@ impl Backup {
     /// Restores photo `id` of snapshot `name` now; returns its id in the library.
     pub fn restore_photo(&self, name: &str, id: AssetId) -> Result<(AssetId, Brought)> {
         let (repo, snap) = self.snapshot_named(name)?;
-        bring::asset(&repo, &snap, self.library(), id, &Progress::new("restore photo"))
+        bring::asset(
+            &repo,
+            &snap,
+            self.library(),
+            id,
+            &Progress::new("restore photo"),
+        )
     }
 
     /// Finds album `id` of snapshot `name` and starts restoring it in the background;

@@ -111,9 +111,21 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/backup/now", Access::Admin),
     ("POST", "/backup/schedule", Access::Admin),
     ("GET", "/backup/snapshots/{snap}", Access::Admin),
-    ("POST", "/backup/snapshots/{snap}/photos/{id}/restore", Access::Admin),
-    ("GET", "/backup/snapshots/{snap}/photos/{id}/original", Access::Admin),
-    ("POST", "/backup/snapshots/{snap}/albums/{id}/restore", Access::Admin),
+    (
+        "POST",
+        "/backup/snapshots/{snap}/photos/{id}/restore",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/backup/snapshots/{snap}/photos/{id}/original",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/backup/snapshots/{snap}/albums/{id}/restore",
+        Access::Admin,
+    ),
     ("GET", "/icloud", Access::Admin),
     ("POST", "/icloud/add", Access::Admin),
     ("POST", "/icloud/code", Access::Admin),
@@ -146,19 +158,7 @@ pub fn router() -> Router<AppState> {
         .route("/backup/target", post(backup::target))
         .route("/backup/now", post(backup::now))
         .route("/backup/schedule", post(backup::set_schedule))
-        .route("/backup/snapshots/{snap}", get(snapshot::browse))
-        .route(
-            "/backup/snapshots/{snap}/photos/{id}/restore",
-            post(snapshot::restore_photo),
-        )
-        .route(
-            "/backup/snapshots/{snap}/photos/{id}/original",
-            get(snapshot::original),
-        )
-        .route(
-            "/backup/snapshots/{snap}/albums/{id}/restore",
-            post(snapshot::restore_album),
-        )
+        .merge(snapshot::routes())
         .route("/index.php/login/v2", post(login_flow::start))
         .route("/index.php/login/v2/poll", post(login_flow::poll))
         .route(

@@ -7,7 +7,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use super::backup::off_runtime;
@@ -19,6 +20,22 @@ use super::views::backup::when;
 use super::views::snapshot::{Notice, SnapshotPage, page};
 use crate::backup::Error as BackupError;
 use crate::library::AssetId;
+
+/// The snapshot routes (their access levels are in `routes::ROUTES`).
+pub fn routes() -> Router<AppState> {
+    let base = "/backup/snapshots/{snap}";
+    Router::new()
+        .route(base, get(browse))
+        .route(
+            &format!("{base}/photos/{{id}}/restore"),
+            post(restore_photo),
+        )
+        .route(&format!("{base}/photos/{{id}}/original"), get(original))
+        .route(
+            &format!("{base}/albums/{{id}}/restore"),
+            post(restore_album),
+        )
+}
 
 /// Photos per page.
 const PAGE: usize = 100;
@@ -38,7 +55,10 @@ fn refusal(e: BackupError) -> Result<Notice, HttpError> {
         other => {
             tracing::warn!("restore from the backup failed: {other}");
             Ok(Notice {
-                text: format!("The restore failed: {}", crate::backup::describe_failure(&other, None)),
+                text: format!(
+                    "The restore failed: {}",
+                    crate::backup::describe_failure(&other, None)
+                ),
                 link: None,
                 problem: true,
             })
@@ -72,22 +92,13 @@ async fn show(
             .status()
             .ok()
             .and_then(|s| s.snapshots.into_iter().find(|r| r.name == name3))
-            .map_or_else(|| name3.get(..12).unwrap_or_default().to_string(), |r| when(r.time));
+            .map_or_else(
+                || name3.get(..12).unwrap_or_default().to_string(),
+                |r| when(r.time),
+            );
         Ok::<_, crate::library::Error>((contents, presence, links, taken))
     })
     .await?;
-    let albums: Vec<_> = contents.albums.iter().map(|(a, _)| a).collect();
-        let links = st3.library.albums_like(&albums)?;
-        Ok::<_, crate::library::Error>((contents, presence, links))
-    })
-    .await?;
-    let taken = st
-        .backup
-        .store()
-        .status()
-        .ok()
-        .and_then(|s| s.snapshots.into_iter().find(|r| r.name == name))
-        .map_or_else(|| name.get(..12).unwrap_or_default().to_string(), |r| when(r.time));
     let albums: Vec<_> = contents
         .albums
         .into_iter()
@@ -133,7 +144,10 @@ pub async fn restore_photo(
         Ok((here, b)) => {
             tracing::info!(by = %v.name(), snapshot = %snap, asset = id, "photo restored from the backup");
             let how = if b.restored > 0 {
-                format!("The photo is back in the library ({} files restored from the backup).", b.files)
+                format!(
+                    "The photo is back in the library ({} files restored from the backup).",
+                    b.files
+                )
             } else {
                 "The library still had this photo; it is out of the trash now.".into()
             };
@@ -189,16 +203,18 @@ pub async fn original(
             let result = st.backup.read_original(
                 &snap,
                 AssetId(id),
-                |part| head.take().is_some_and(|h| h.send(Ok(part.clone())).is_ok()),
+                |part| {
+                    head.take()
+                        .is_some_and(|h| h.send(Ok(part.clone())).is_ok())
+                },
                 |bytes| tx.blocking_send(Ok(Bytes::copy_from_slice(bytes))).is_ok(),
             );
             if let Err(e) = result {
-                match head.take() {
-                    Some(h) => drop(h.send(Err(e))),
-                    None => {
-                        tracing::error!("a download from the backup failed: {e}");
-                        drop(tx.blocking_send(Err(std::io::Error::other(e.to_string()))));
-                    }
+                if let Some(h) = head.take() {
+                    drop(h.send(Err(e)));
+                } else {
+                    tracing::error!("a download from the backup failed: {e}");
+                    drop(tx.blocking_send(Err(std::io::Error::other(e.to_string()))));
                 }
             }
         })

@@ -11,13 +11,13 @@
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
+use super::Library;
 use super::albums::{ALBUM_ITEMS, ALBUMS, Album, item_key};
 use super::asset::{Asset, AssetId, State};
 use super::db::{self, ASSETS, BLOB_OWNERS, CONTENT_IDS, META, ORIGINS, OriginEntry};
 use super::dump::CatalogRow;
 use super::error::{Error, Result};
 use super::ingest::{Batch, kind_counter, update_asset};
-use super::Library;
 use crate::store::BlobId;
 
 /// Catalog table numbers (see [`CatalogRow`]).

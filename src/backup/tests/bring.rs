@@ -133,7 +133,11 @@ fn a_deleted_album_comes_back_with_its_photos_even_those_deleted_for_good() {
     let found = bring::find_album(&repo, &snap, album.id).unwrap();
     let (id, brought) = bring::album(&repo, &snap, &lib, found, &Progress::new("r")).unwrap();
     assert_eq!((brought.restored, brought.present), (1, 1), "{brought:?}");
-    assert_eq!(lib.albums().unwrap(), albums, "same name, id, creation and count");
+    assert_eq!(
+        lib.albums().unwrap(),
+        albums,
+        "same name, id, creation and count"
+    );
     let (_, back) = lib.album(id).unwrap();
     let ids = |v: &[crate::library::Asset]| v.iter().map(|a| a.id).collect::<Vec<_>>();
     assert_eq!(ids(&back), ids(&members), "same photos in the same order");
@@ -149,9 +153,15 @@ fn an_id_the_snapshot_lacks_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let (lib, repo, snap) = backed_up(dir.path());
     let e = bring::asset(&repo, &snap, &lib, AssetId(99), &Progress::new("r")).unwrap_err();
-    assert!(matches!(&e, Error::NotInSnapshot(w) if w == "photo 99"), "{e}");
+    assert!(
+        matches!(&e, Error::NotInSnapshot(w) if w == "photo 99"),
+        "{e}"
+    );
     let e = bring::find_album(&repo, &snap, 42).unwrap_err();
-    assert!(matches!(&e, Error::NotInSnapshot(w) if w == "album 42"), "{e}");
+    assert!(
+        matches!(&e, Error::NotInSnapshot(w) if w == "album 42"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -209,7 +209,10 @@ mod tests {
         assert!(html.contains("/backup/snapshots/abc/photos/3/restore"));
         assert!(html.contains("/backup/snapshots/abc/albums/4/restore"));
         assert!(html.contains("href=\"/photos/7\"") && html.contains("2020-09-13 12:26"));
-        assert!(html.contains("href=\"/backup/snapshots/abc?after=3\""), "{html}");
+        assert!(
+            html.contains("href=\"/backup/snapshots/abc?after=3\""),
+            "{html}"
+        );
         assert_eq!(html.matches("<form").count(), 3);
         assert_eq!(html.matches("name=\"csrf\" value=\"tok\"").count(), 3);
     }
