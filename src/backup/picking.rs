@@ -37,6 +37,25 @@ impl Opened {
     }
 }
 
+impl Drop for Opened {
+    /// The remote owns `OpenDAL`'s runtime, which must not be dropped on an async thread (the
+    /// facade itself may be dropped on one): let it go on a plain thread of its own.
+    fn drop(&mut self) {
+        let held = self
+            .0
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(held) = held
+            && let Ok(thread) = std::thread::Builder::new()
+                .name("backup-close".into())
+                .spawn(move || drop(held))
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl Backup {
     /// The snapshot named exactly `name` in the configured target's repository.
     fn snapshot_named(&self, name: &str) -> Result<(Repo, Snapshot)> {

@@ -149,7 +149,7 @@ pub async fn restore_photo(
                     b.files
                 )
             } else {
-                "The library still had this photo; it is out of the trash now.".into()
+                "The library still has this photo (out of the trash now, if it was there).".into()
             };
             Notice {
                 text: how,
