@@ -55,6 +55,9 @@ pub enum Error {
     /// `--snapshot` matched nothing (or more than one).
     #[error("no single snapshot matches {0:?}")]
     SnapshotNotFound(String),
+    /// The snapshot holds no such photo or album (it names which).
+    #[error("the snapshot holds no {0}")]
+    NotInSnapshot(String),
     /// `key remove` of an unknown key.
     #[error("no key matches {0:?}")]
     KeyNotFound(String),

@@ -141,14 +141,23 @@ impl Read for Chunks<'_, '_> {
     }
 }
 
-/// Walks the catalog stream of `snap`, calling `each` with the chunk list (plaintext ids) of
-/// every file it names. A failed fetch keeps its own error (a pack named, or the network); a
-/// stream that does not parse is an error naming the snapshot.
-pub fn for_each_file(
+/// Whether a walk of the catalog stream goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Read the next record.
+    On,
+    /// Stop here (what was wanted has been seen).
+    Stop,
+}
+
+/// Walks the catalog stream of `snap` record by record (files first, then the catalog rows
+/// table by table), holding one record at a time. A failed fetch keeps its own error (a
+/// pack named, or the network); a stream that does not parse is an error naming the snapshot.
+pub fn walk(
     repo: &Repo,
     index: &RemoteIndex,
     snap: &Snapshot,
-    mut each: impl FnMut(&[[u8; 32]]) -> Result<()>,
+    mut each: impl FnMut(StreamRecord) -> Result<Walk>,
 ) -> Result<()> {
     let object = Kind::Snapshot.path(&snap.name);
     let ids = snap.body.stream.iter().map(|(id, _)| *id).collect();
@@ -164,10 +173,29 @@ pub fn for_each_file(
     };
     loop {
         match reader.next_record() {
-            Ok(Some(StreamRecord::File { chunks, .. })) => each(&chunks)?,
-            Ok(Some(StreamRecord::Row { .. })) => {}
+            Ok(Some(record)) => {
+                if each(record)? == Walk::Stop {
+                    return Ok(());
+                }
+            }
             Ok(None) => return Ok(()),
             Err(e) => return Err(failed(stream.failure.take(), e)),
         }
     }
+}
+
+/// Walks the catalog stream of `snap`, calling `each` with the chunk list (plaintext ids) of
+/// every file it names.
+pub fn for_each_file(
+    repo: &Repo,
+    index: &RemoteIndex,
+    snap: &Snapshot,
+    mut each: impl FnMut(&[[u8; 32]]) -> Result<()>,
+) -> Result<()> {
+    walk(repo, index, snap, |record| {
+        if let StreamRecord::File { chunks, .. } = record {
+            each(&chunks)?;
+        }
+        Ok(Walk::On)
+    })
 }

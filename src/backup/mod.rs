@@ -5,11 +5,14 @@
 //! [`repo`] seals and verifies objects with the master keys (`crypto`, byte layout in
 //! `format`); [`upload`] writes packs → index → snapshot; [`restore`] reads them back.
 //! [`target`] keeps the configured target (sealed with the box key) and the status of runs,
-//! [`Backup`] is the facade `serve` and the web app hold, [`schedule`] runs it nightly.
+//! [`Backup`] is the facade `serve` and the web app hold, [`schedule`] runs it nightly;
+//! `browse` and `bring` look inside one snapshot and restore one photo or album from it.
 //! Invariants: every object is immutable and named by its content (or a keyed hash of it);
 //! nothing is ever referenced before the object it points at was written; every byte read
 //! back is authenticated before use.
 
+mod bring;
+mod browse;
 pub mod check;
 pub mod crypto;
 mod error;
@@ -19,6 +22,7 @@ pub mod format;
 mod index;
 pub mod lease;
 mod pack;
+mod picking;
 mod prefetch;
 pub mod probe;
 pub mod prune;
@@ -31,6 +35,8 @@ pub mod snapshot;
 pub mod target;
 pub mod upload;
 
+pub use bring::Brought;
+pub use browse::Contents;
 pub use crypto::KdfParams;
 pub use error::{Error, Result, SetupError};
 pub use index::RemoteIndex;

@@ -74,6 +74,8 @@ pub struct Backup {
     /// The run in progress (or the last one); holding the lock while starting makes "never
     /// two at once" hold between the schedule and the button.
     running: Mutex<Option<Progress>>,
+    /// The repository last opened for browsing snapshots.
+    opened: super::picking::Opened,
 }
 
 /// Opens the remote a target names, wrapped in retries.
@@ -130,6 +132,7 @@ impl Backup {
             library,
             store: Arc::new(store),
             running: Mutex::new(None),
+            opened: super::picking::Opened::default(),
         })
     }
 
@@ -210,6 +213,17 @@ impl Backup {
             options,
         };
         job.run_recorded(progress)
+    }
+
+    /// The library this service backs up.
+    pub(super) fn library(&self) -> &Arc<Library> {
+        &self.library
+    }
+
+    /// Opens the configured target's repository (again only when the target changed).
+    pub(super) fn open_repo(&self) -> Result<Repo> {
+        let target = self.store.target()?.ok_or(Error::NotConfigured)?;
+        self.opened.open(target)
     }
 
     /// Lists the snapshots and measures the repository; stores both in the status.

@@ -21,7 +21,7 @@ fn backup_error(e: &crate::backup::Error) -> HttpError {
 }
 
 /// Runs `work` on a new plain thread and waits for it without blocking the runtime.
-async fn off_runtime<T: Send + 'static>(
+pub(super) async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, HttpError> {
     let (tx, rx) = tokio::sync::oneshot::channel();

@@ -22,6 +22,7 @@ mod photos;
 pub mod routes;
 mod settings;
 mod setup;
+mod snapshot;
 pub mod state;
 mod status;
 mod thumbs;

@@ -8,7 +8,7 @@ use axum::routing::{any, get, post};
 use super::state::AppState;
 use super::{
     account, albums, assets, backup, dav, gallery, icloud, import, login_flow, notify, phone,
-    photos, settings, setup, status, thumbs,
+    photos, settings, setup, snapshot, status, thumbs,
 };
 
 /// Who may use a route.
@@ -110,6 +110,22 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/backup/target", Access::Admin),
     ("POST", "/backup/now", Access::Admin),
     ("POST", "/backup/schedule", Access::Admin),
+    ("GET", "/backup/snapshots/{snap}", Access::Admin),
+    (
+        "POST",
+        "/backup/snapshots/{snap}/photos/{id}/restore",
+        Access::Admin,
+    ),
+    (
+        "GET",
+        "/backup/snapshots/{snap}/photos/{id}/original",
+        Access::Admin,
+    ),
+    (
+        "POST",
+        "/backup/snapshots/{snap}/albums/{id}/restore",
+        Access::Admin,
+    ),
     ("GET", "/icloud", Access::Admin),
     ("POST", "/icloud/add", Access::Admin),
     ("POST", "/icloud/code", Access::Admin),
@@ -142,6 +158,7 @@ pub fn router() -> Router<AppState> {
         .route("/backup/target", post(backup::target))
         .route("/backup/now", post(backup::now))
         .route("/backup/schedule", post(backup::set_schedule))
+        .merge(snapshot::routes())
         .route("/index.php/login/v2", post(login_flow::start))
         .route("/index.php/login/v2/poll", post(login_flow::poll))
         .route(

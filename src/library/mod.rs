@@ -20,6 +20,7 @@ mod mirror;
 mod pairing;
 mod query;
 mod rename;
+mod revive;
 mod source_facts;
 mod tally;
 mod trash;
@@ -43,6 +44,7 @@ pub use filter::{Facets, Filter, SourceKind, is_screenshot, uploaded_by};
 pub use ingest::{Batch, Incoming, Ingested};
 pub use mirror::MirrorChange;
 pub use query::{Counts, Cursor, Page};
+pub use revive::Presence;
 pub use source_facts::SourceFacts;
 pub use tally::{Month, SourceFolder};
 

@@ -7,6 +7,7 @@
 )] // test helpers may panic: a panic is a failed test
 
 mod backup;
+mod backup_browse;
 mod backup_target;
 mod backup_upkeep;
 mod backup_web;

@@ -156,7 +156,7 @@ fn snapshots(s: &Status) -> Markup {
         @if s.snapshots.is_empty() { p.muted { "No snapshots yet." } }
         @else {
             table.snapshots {
-                thead { tr { th { "Taken" } th { "Box" } th { "Photos" } th { "Files" } th { "Size" } } }
+                thead { tr { th { "Taken" } th { "Box" } th { "Photos" } th { "Files" } th { "Size" } th {} } }
                 tbody {
                     @for snap in s.snapshots.iter().rev() {
                         tr {
@@ -165,6 +165,7 @@ fn snapshots(s: &Status) -> Markup {
                             td { (snap.assets) }
                             td { (snap.files) }
                             td { (bytes(snap.bytes)) }
+                            td { a href=(format!("/backup/snapshots/{}", snap.name)) { "Browse" } }
                         }
                     }
                 }

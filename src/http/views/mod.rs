@@ -13,4 +13,5 @@ pub mod phone;
 pub mod photo;
 pub mod settings;
 pub mod setup;
+pub mod snapshot;
 pub mod status;
