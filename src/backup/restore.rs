@@ -11,6 +11,7 @@ use super::repo::Repo;
 use super::snapshot::Snapshot;
 use crate::jobs::Progress;
 use crate::library::{self, CatalogRow, ExportReport, Library};
+use crate::store::BlobId;
 
 /// Files restored per transaction (a crash redoes at most this much).
 const BATCH_FILES: u64 = 256;
@@ -29,12 +30,41 @@ pub struct Report {
     pub export: Option<ExportReport>,
 }
 
-/// Rebuilds `library` (which must be empty) from `snapshot`.
+/// Rebuilds `library` (which must hold no photo) from `snapshot`. Resumable: the catalog
+/// comes last, in the final transaction, so after a failure or a stop the library still holds
+/// no photo, and a new run finds the files the cut one committed in the store and fetches
+/// only the rest. Stops after a committed batch once `progress` is cancelled.
 pub fn into_library(
     repo: &Repo,
     snapshot: &Snapshot,
     library: &Library,
     progress: &Progress,
+) -> Result<Report> {
+    into_library_by(repo, snapshot, library, progress, BATCH_FILES)
+}
+
+/// [`into_library`] committing after every `batch_files` files (tests cut restores short).
+pub(super) fn into_library_by(
+    repo: &Repo,
+    snapshot: &Snapshot,
+    library: &Library,
+    progress: &Progress,
+    batch_files: u64,
+) -> Result<Report> {
+    let result = restore_all(repo, snapshot, library, progress, batch_files);
+    if result.is_err() {
+        // The transaction in flight is gone; its appends stay unreferenced until `gc`.
+        library.store().discard_uncommitted();
+    }
+    result
+}
+
+fn restore_all(
+    repo: &Repo,
+    snapshot: &Snapshot,
+    library: &Library,
+    progress: &Progress,
+    batch_limit: u64,
 ) -> Result<Report> {
     if library.counts()?.assets > 0 {
         return Err(Error::LibraryNotEmpty(library.data_dir().to_path_buf()));
@@ -85,9 +115,12 @@ pub fn into_library(
                 progress.advance(1, size);
                 batch_files += 1;
                 batch_bytes += size;
-                if batch_files >= BATCH_FILES || batch_bytes >= BATCH_BYTES {
+                if batch_files >= batch_limit || batch_bytes >= BATCH_BYTES {
                     store.prepare_commit(&txn)?;
                     txn.commit().map_err(redb::Error::from)?;
+                    if progress.is_cancelled() {
+                        return Err(Error::Cancelled);
+                    }
                     txn = db.begin_write()?;
                     (batch_files, batch_bytes) = (0, 0);
                 }
@@ -137,6 +170,13 @@ fn restore_file(
     chunks: Vec<[u8; 32]>,
 ) -> Result<()> {
     let store = library.store();
+    if let Some(have) = store.blob_refs_in(txn, BlobId(blob))? {
+        // A cut run stored it already (verified then): only its references may be missing.
+        for _ in have..refs {
+            store.retain(txn, BlobId(blob))?;
+        }
+        return Ok(());
+    }
     let mut source = Chunks::new(fetcher, chunks);
     let put = match store.put(txn, &mut source, &[], true) {
         Ok(p) => p,

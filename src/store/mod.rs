@@ -172,6 +172,13 @@ impl Store {
         Ok(index::get_blob(&blobs, &blob)?.map(|b| b.refs))
     }
 
+    /// References a stored blob holds as `txn` sees it, or `None` when absent (a restore
+    /// resuming after a cut asks this before fetching a file again).
+    pub fn blob_refs_in(&self, txn: &WriteTransaction, blob: BlobId) -> Result<Option<u32>> {
+        let blobs = txn.open_table(BLOBS)?;
+        Ok(index::get_blob(&blobs, &blob)?.map(|b| b.refs))
+    }
+
     /// Size of a stored blob, or `None` when absent.
     pub fn blob_size(&self, txn: &ReadTransaction, blob: BlobId) -> Result<Option<u64>> {
         let blobs = txn.open_table(BLOBS)?;

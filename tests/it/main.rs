@@ -28,3 +28,4 @@ mod serve;
 mod thumbs;
 mod timeline;
 mod web;
+mod wizard_restore;
