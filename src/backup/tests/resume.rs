@@ -11,7 +11,7 @@ fn a_cut_restore_resumes_without_fetching_stored_files_again() {
     let memory = Arc::new(Memory::new());
     init(memory.clone());
     backup(memory.clone(), &lib).unwrap();
-    let mut resumed = 0;
+    let (mut resumed, mut fewer) = (0, 0);
     for nth in 2..80 {
         let target = dir.path().join(format!("restored-{nth}"));
         let back = Library::open(&target, Options::default()).unwrap();
@@ -58,11 +58,15 @@ fn a_cut_restore_resumes_without_fetching_stored_files_again() {
         let repo2 = Repo::open(full.clone(), "pass").unwrap();
         let full_before = full.calls();
         restore::into_library(&repo2, &snap, &fresh, &Progress::new("r")).unwrap();
+        let (again, whole) = (counting.calls() - before, full.calls() - full_before);
         assert!(
-            counting.calls() - before < full.calls() - full_before,
-            "{nth}: the resumed run fetched as much as a whole one"
+            again <= whole,
+            "{nth}: the resumed run fetched more than a whole one"
         );
+        // A pack shared with files still missing is fetched anyway; a later cut saves calls.
+        fewer += usize::from(again < whole);
         resumed += 1;
     }
     assert!(resumed > 0, "no restore was cut after a committed file");
+    assert!(fewer > 0, "no resumed run fetched less than a whole one");
 }
