@@ -85,8 +85,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The run was asked to stop; what it uploaded is kept and the next run goes on from there.
-    #[error("the backup was stopped before it finished; the next run goes on from there")]
+    /// The run (backup or restore) was asked to stop; what it did is kept and the next run
+    /// goes on from there.
+    #[error("the run was stopped before it finished; the next run goes on from there")]
     Cancelled,
     /// No backup target is configured on this box.
     #[error("no backup target is configured (set one up on the Backup page, or pass --repo)")]

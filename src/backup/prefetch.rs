@@ -96,7 +96,9 @@ type Done = (u64, Result<Vec<Option<Chunk>>>);
 pub struct Files {
     msgs: Receiver<Msg>,
     done: Receiver<Done>,
-    ready: HashMap<u64, Vec<Option<Chunk>>>,
+    /// Reads fetched, by sequence: a failed one fails only when its chunks are wanted, so
+    /// the files before it are handed out (and a restore commits them) first.
+    ready: HashMap<u64, Result<Vec<Option<Chunk>>>>,
     budget: SyncSender<()>,
 }
 
@@ -128,11 +130,17 @@ impl Files {
         };
         while !self.ready.contains_key(&read) {
             let (seq, result) = self.done.recv().map_err(|_| Error::UploadStopped)?;
-            self.ready.insert(seq, result?);
+            self.ready.insert(seq, result);
+        }
+        if self.ready.get(&read).is_some_and(Result::is_err) {
+            if let Some(Err(e)) = self.ready.remove(&read) {
+                return Err(e);
+            }
         }
         let taken = self
             .ready
             .get_mut(&read)
+            .and_then(|r| r.as_mut().ok())
             .and_then(|slots| slots.get_mut(slot))
             .and_then(Option::take);
         if last {

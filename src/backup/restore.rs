@@ -15,6 +15,7 @@ use super::snapshot::Snapshot;
 use crate::jobs::Progress;
 use crate::library::{self, CatalogRow, ExportReport, Library};
 use crate::store::{BlobId, ChunkId};
+use redb::ReadableDatabase;
 
 /// Files restored per transaction (a crash redoes at most this much).
 const BATCH_FILES: u64 = 256;
@@ -33,38 +34,70 @@ pub struct Report {
     pub export: Option<ExportReport>,
 }
 
-/// Rebuilds `library` (which must be empty) from `snapshot`. Chunks are stored as the
+/// Rebuilds `library` (which must hold no photo) from `snapshot`. Chunks are stored as the
 /// backup holds them, so the library's next backup finds every one on the remote.
+/// Resumable: the catalog comes last, in the final transaction, so after a failure or a stop
+/// the library still holds no photo, and a new run skips the files the cut one committed
+/// (they are not even fetched). Stops after a committed batch once `progress` is cancelled.
 pub fn into_library(
     repo: &Repo,
     snapshot: &Snapshot,
     library: &Library,
     progress: &Progress,
 ) -> Result<Report> {
+    into_library_by(repo, snapshot, library, progress, BATCH_FILES)
+}
+
+/// [`into_library`] committing after every `batch_files` files (tests cut restores short).
+pub(super) fn into_library_by(
+    repo: &Repo,
+    snapshot: &Snapshot,
+    library: &Library,
+    progress: &Progress,
+    batch_files: u64,
+) -> Result<Report> {
     if library.counts()?.assets > 0 {
         return Err(Error::LibraryNotEmpty(library.data_dir().to_path_buf()));
     }
     let index = RemoteIndex::load(repo)?;
     progress.add_total(snapshot.body.files, snapshot.body.bytes);
-    prefetch::read(
-        repo,
-        &index,
-        snapshot,
-        &prefetch::Options::default(),
-        |files| load(files, library, progress),
-    )
+    // Files a cut run committed, with the references it gave them (in the same transaction).
+    let mut stored = std::collections::HashMap::new();
+    let store = library.store();
+    store.for_each_blob(&store.db().begin_read()?, |b| {
+        stored.insert(b.id, b.size);
+        Ok(())
+    })?;
+    let (done, done_bytes) = (stored.len() as u64, stored.values().sum::<u64>());
+    progress.advance(done, done_bytes);
+    let want = |blob: &[u8; 32]| !stored.contains_key(&BlobId(*blob));
+    let options = prefetch::Options::default();
+    let result = prefetch::read_some(repo, &index, snapshot, &options, &want, |files| {
+        load(files, library, progress, batch_files)
+    });
+    if result.is_err() {
+        // The transaction in flight is gone; its appends stay unreferenced until `gc`.
+        library.store().discard_uncommitted();
+    }
+    result.map(|mut r| {
+        r.files += done;
+        r.bytes += done_bytes;
+        r
+    })
 }
 
-fn load(files: &mut Files, library: &Library, progress: &Progress) -> Result<Report> {
+fn load(
+    files: &mut Files,
+    library: &Library,
+    progress: &Progress,
+    batch_limit: u64,
+) -> Result<Report> {
     let store = library.store();
     let db = store.db();
     let mut report = Report::default();
     let mut txn = db.begin_write()?;
     let (mut batch_files, mut batch_bytes) = (0u64, 0u64);
     let first_row = loop {
-        if progress.is_cancelled() {
-            return Err(Error::Cancelled);
-        }
         match files.next()? {
             Some(Item::File {
                 blob,
@@ -78,9 +111,12 @@ fn load(files: &mut Files, library: &Library, progress: &Progress) -> Result<Rep
                 progress.advance(1, size);
                 batch_files += 1;
                 batch_bytes += size;
-                if batch_files >= BATCH_FILES || batch_bytes >= BATCH_BYTES {
+                if batch_files >= batch_limit || batch_bytes >= BATCH_BYTES {
                     store.prepare_commit(&txn)?;
                     txn.commit().map_err(redb::Error::from)?;
+                    if progress.is_cancelled() {
+                        return Err(Error::Cancelled);
+                    }
                     txn = db.begin_write()?;
                     (batch_files, batch_bytes) = (0, 0);
                 }

@@ -69,11 +69,11 @@ fn failure_message(
 
 /// The backup service of one box.
 pub struct Backup {
-    library: Arc<Library>,
-    store: Arc<TargetStore>,
-    /// The run in progress (or the last one); holding the lock while starting makes "never
-    /// two at once" hold between the schedule and the button.
-    running: Mutex<Option<Progress>>,
+    pub(super) library: Arc<Library>,
+    pub(super) store: Arc<TargetStore>,
+    /// The run in progress (or the last one, a restore included); holding the lock while
+    /// starting makes "never two at once" hold between the schedule, the button and a restore.
+    pub(super) running: Mutex<Option<Progress>>,
     /// The repository last opened for browsing snapshots.
     opened: super::picking::Opened,
 }
@@ -232,18 +232,20 @@ impl Backup {
     }
 }
 
-fn refresh(store: &TargetStore, repo: &Repo) -> Result<Status> {
-    let rows: Vec<SnapshotRow> = snapshot::list(repo)?
-        .into_iter()
-        .map(|s| SnapshotRow {
-            time: s.body.time,
-            host: s.body.host.clone(),
-            assets: s.body.assets,
-            files: s.body.files,
-            bytes: s.body.bytes,
-            name: s.name,
-        })
-        .collect();
+/// A snapshot as pages list it.
+pub(super) fn row(s: snapshot::Snapshot) -> SnapshotRow {
+    SnapshotRow {
+        time: s.body.time,
+        host: s.body.host.clone(),
+        assets: s.body.assets,
+        files: s.body.files,
+        bytes: s.body.bytes,
+        name: s.name,
+    }
+}
+
+pub(super) fn refresh(store: &TargetStore, repo: &Repo) -> Result<Status> {
+    let rows: Vec<SnapshotRow> = snapshot::list(repo)?.into_iter().map(row).collect();
     let mut size = 0u64;
     for kind in [
         Kind::Config,

@@ -22,6 +22,8 @@ const TARGET_ROW: &str = "target";
 const DRAFT_ROW: &str = "draft";
 const STATUS_ROW: &str = "status";
 const SCHEDULE_ROW: &str = "schedule";
+/// The snapshot a restore into this box started from, until it finished.
+const RESTORE_ROW: &str = "restore";
 
 /// Where backups go and how to open the repository there.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,6 +272,20 @@ impl TargetStore {
             return self.update_json(SCHEDULE_ROW, |_: &mut Schedule| {});
         }
         self.json(SCHEDULE_ROW)
+    }
+
+    /// The snapshot a restore into this box was started from and has not finished (kept so
+    /// "try again" after a failure or a restart needs nobody to choose it again).
+    pub fn restore_choice(&self) -> Result<Option<String>> {
+        self.json(RESTORE_ROW)
+    }
+
+    /// Remembers (or forgets) the snapshot a restore starts from.
+    pub fn set_restore_choice(&self, name: Option<&str>) -> Result<()> {
+        self.update_json(RESTORE_ROW, |c: &mut Option<String>| {
+            *c = name.map(str::to_owned);
+        })
+        .map(drop)
     }
 
     /// Changes the schedule.

@@ -16,7 +16,7 @@ use super::views::backup::{BackupPage, page as backup_page, when};
 use super::views::layout::Flash;
 use crate::backup::{KdfParams, Target, schedule};
 
-fn backup_error(e: &crate::backup::Error) -> HttpError {
+pub(super) fn backup_error(e: &crate::backup::Error) -> HttpError {
     HttpError::Internal(e.to_string())
 }
 
@@ -130,6 +130,40 @@ impl TargetInput {
     }
 }
 
+impl TargetInput {
+    /// The button pressed.
+    pub(super) fn action(&self) -> &str {
+        &self.action
+    }
+}
+
+/// The target the form describes (empty secrets filled from the draft or target of the same
+/// address), kept as the draft; or why the address is unusable. Blocks; off the runtime.
+pub(super) fn typed(
+    store: &crate::backup::TargetStore,
+    f: &TargetInput,
+) -> Result<Result<Target, Flash>, crate::backup::Error> {
+    let known = [store.draft()?, store.target()?];
+    let target = f.target(&known);
+    if let Err(e) = target.location() {
+        return Ok(Err(Flash::Problem(format!(
+            "That address is not one shoebox can use: {e}"
+        ))));
+    }
+    store.set_draft(&target)?;
+    Ok(Ok(target))
+}
+
+/// "Test connection" (write, read back, delete a probe object), in words. Blocks.
+pub(super) fn test_words(target: &Target) -> Flash {
+    match crate::backup::test(target) {
+        Ok(()) => Flash::Ok(
+            "The connection works: a test file was written, read back and deleted.".into(),
+        ),
+        Err(p) => Flash::Problem(p.to_string()),
+    }
+}
+
 /// Tests, creates or adopts the target of the form; returns a recovery key just made and
 /// what to tell the person. Shared by the Backup page and the wizard.
 pub(super) async fn apply(
@@ -138,16 +172,10 @@ pub(super) async fn apply(
 ) -> Result<(Option<String>, Flash), HttpError> {
     let st2 = st.clone();
     off_runtime(move || {
-        let store = st2.backup.store();
-        let known = [store.draft()?, store.target()?];
-        let target = f.target(&known);
-        if let Err(e) = target.location() {
-            return Ok((
-                None,
-                Flash::Problem(format!("That address is not one shoebox can use: {e}")),
-            ));
-        }
-        store.set_draft(&target)?;
+        let target = match typed(st2.backup.store(), &f)? {
+            Ok(t) => t,
+            Err(problem) => return Ok((None, problem)),
+        };
         let answer = match f.action.as_str() {
             "create" => match st2.backup.create(&target, KdfParams::default()) {
                 Ok(key) => (
@@ -165,16 +193,7 @@ pub(super) async fn apply(
                 ),
                 Err(e) => (None, Flash::Problem(e.to_string())),
             },
-            _ => match crate::backup::test(&target) {
-                Ok(()) => (
-                    None,
-                    Flash::Ok(
-                        "The connection works: a test file was written, read back and deleted."
-                            .into(),
-                    ),
-                ),
-                Err(p) => (None, Flash::Problem(p.to_string())),
-            },
+            _ => (None, test_words(&target)),
         };
         Ok::<_, crate::backup::Error>(answer)
     })

@@ -75,6 +75,7 @@ impl IntoResponse for HttpError {
             csrf: "",
             flash: None,
             refresh_without_js: None,
+            reload: None,
             alerts: &[],
         };
         let body = maud::html! {

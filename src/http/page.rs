@@ -18,6 +18,8 @@ pub struct Frame<'a> {
     pub flash: Option<Flash>,
     /// Reload period without JavaScript.
     pub refresh: Option<u32>,
+    /// Reload period in any case.
+    pub reload: Option<u32>,
 }
 
 impl<'a> Frame<'a> {
@@ -28,7 +30,14 @@ impl<'a> Frame<'a> {
             active,
             flash: None,
             refresh: None,
+            reload: None,
         }
+    }
+
+    /// Reloading itself every `secs` seconds.
+    pub fn reload(mut self, secs: u32) -> Self {
+        self.reload = Some(secs);
+        self
     }
 
     /// With a message on top.
@@ -75,6 +84,7 @@ pub async fn render(
         csrf: &viewer.csrf,
         flash: frame.flash,
         refresh_without_js: frame.refresh,
+        reload: frame.reload,
         alerts: &alerts,
     };
     Ok(Html(page(&chrome, body).into_string()))

@@ -53,6 +53,13 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/setup/owner", Access::WizardOpen),
     ("GET", "/setup/storage", Access::Wizard),
     ("POST", "/setup/storage", Access::Wizard),
+    ("GET", "/setup/restore", Access::Wizard),
+    ("POST", "/setup/restore/target", Access::Wizard),
+    ("POST", "/setup/restore/start", Access::Wizard),
+    ("GET", "/setup/restore/progress", Access::Wizard),
+    ("POST", "/setup/restore/retry", Access::Wizard),
+    ("POST", "/setup/restore/other", Access::Wizard),
+    ("POST", "/setup/restore/fresh", Access::Wizard),
     ("GET", "/setup/sources", Access::Wizard),
     ("POST", "/setup/sources", Access::Wizard),
     ("POST", "/setup/icloud", Access::Wizard),
@@ -178,6 +185,13 @@ pub fn router() -> Router<AppState> {
             "/setup/storage",
             get(setup::storage).post(setup::storage_ok),
         )
+        .route("/setup/restore", get(setup::restore))
+        .route("/setup/restore/target", post(setup::restore_target))
+        .route("/setup/restore/start", post(setup::restore_start))
+        .route("/setup/restore/progress", get(setup::restore_progress))
+        .route("/setup/restore/retry", post(setup::restore_retry))
+        .route("/setup/restore/other", post(setup::restore_other))
+        .route("/setup/restore/fresh", post(setup::restore_fresh))
         .route(
             "/setup/sources",
             get(setup::sources).post(setup::sources_ok),

@@ -15,15 +15,22 @@ use super::views::setup as views;
 use crate::system::settings::SetupStep;
 use crate::system::{self, disks};
 
+mod restore;
 mod sources;
 
+pub use restore::{
+    restore, restore_fresh, restore_other, restore_progress, restore_retry, restore_start,
+    restore_target,
+};
 pub use sources::{backup, backup_ok, backup_target, icloud_add, icloud_code, sources, sources_ok};
 
 fn step_url(step: SetupStep) -> &'static str {
     match step {
         SetupStep::Welcome => "/setup/welcome",
-        SetupStep::Owner => "/setup/owner",
-        SetupStep::Storage => "/setup/storage",
+        SetupStep::Owner | SetupStep::RestoredOwner => "/setup/owner",
+        SetupStep::Storage | SetupStep::RestoreStorage => "/setup/storage",
+        SetupStep::RestoreTarget => "/setup/restore",
+        SetupStep::Restoring => "/setup/restore/progress",
         SetupStep::Sources => "/setup/sources",
         SetupStep::Backup => "/setup/backup",
         SetupStep::Summary => "/setup/summary",
@@ -46,7 +53,7 @@ async fn advance(st: &AppState, from: SetupStep, to: SetupStep) -> Result<Respon
     Ok(Redirect::to(step_url(to)).into_response())
 }
 
-/// Shows `body` for step `step` unless the wizard is elsewhere.
+/// Shows `body` for step `step` unless the wizard is elsewhere (both branches share pages).
 async fn show(
     st: &AppState,
     v: &Viewer,
@@ -55,7 +62,7 @@ async fn show(
     body: maud::Markup,
 ) -> Result<Response, HttpError> {
     let now = current(st).await?;
-    if now != step {
+    if step_url(now) != step_url(step) {
         return Ok(Redirect::to(step_url(now)).into_response());
     }
     Ok(render(st, v, Frame::new(title, "setup"), &body)
@@ -92,18 +99,10 @@ pub struct Choice {
 /// `POST /setup/welcome`.
 pub async fn welcome_choice(
     State(st): State<AppState>,
-    axum::Extension(v): axum::Extension<Viewer>,
     Form(c): Form<Choice>,
 ) -> Result<Response, HttpError> {
     if c.choice == "restore" {
-        return Ok(render(
-            &st,
-            &v,
-            Frame::new("Restore", "setup"),
-            &views::restore_later(&v.csrf),
-        )
-        .await?
-        .into_response());
+        return advance(&st, SetupStep::Welcome, SetupStep::RestoreStorage).await;
     }
     advance(&st, SetupStep::Welcome, SetupStep::Owner).await
 }
@@ -121,6 +120,7 @@ pub async fn owner_form(
         time_zone: &settings.time_zone,
         zones: &zones,
         problem: None,
+        restored: settings.setup == SetupStep::RestoredOwner,
     };
     show(
         &st,
@@ -148,9 +148,16 @@ pub async fn create_owner(
     axum::Extension(v): axum::Extension<Viewer>,
     Form(f): Form<OwnerInput>,
 ) -> Result<Response, HttpError> {
-    if current(&st).await? != SetupStep::Owner {
+    let now = current(&st).await?;
+    if now != SetupStep::Owner && now != SetupStep::RestoredOwner {
         return Ok(Redirect::to("/setup").into_response());
     }
+    // The restore branch checked the disk before restoring onto it.
+    let next = if now == SetupStep::Owner {
+        SetupStep::Storage
+    } else {
+        SetupStep::Sources
+    };
     let zones = system::timezones();
     let device = f.device.trim().to_ascii_lowercase();
     let problem = if f.password != f.password2 {
@@ -180,6 +187,7 @@ pub async fn create_owner(
             time_zone: &f.time_zone,
             zones: &zones,
             problem: Some(&problem),
+            restored: now == SetupStep::RestoredOwner,
         };
         return Ok(render(
             &st,
@@ -195,7 +203,7 @@ pub async fn create_owner(
         st2.settings.update(|s| {
             s.device_name = device;
             s.time_zone = f.time_zone;
-            s.setup = SetupStep::Storage;
+            s.setup = next;
         })?;
         st2.accounts
             .login(&f.name, &f.password, client)
@@ -208,7 +216,7 @@ pub async fn create_owner(
             header::SET_COOKIE,
             set_cookie(SESSION_COOKIE, &session.token, 30 * 86_400),
         )],
-        Redirect::to("/setup/storage"),
+        Redirect::to(step_url(next)),
     )
         .into_response())
 }
@@ -233,6 +241,7 @@ pub async fn storage(
     State(st): State<AppState>,
     axum::Extension(v): axum::Extension<Viewer>,
 ) -> Result<Response, HttpError> {
+    let restore = current(&st).await? == SetupStep::RestoreStorage;
     let (check, all) = storage_view(&st).await?;
     let path = check.path.display().to_string();
     let mine = check.disk.as_ref().map(|d| d.mount_point.clone());
@@ -255,6 +264,7 @@ pub async fn storage(
                 )
             })
             .collect(),
+        restore,
     };
     show(
         &st,
@@ -271,6 +281,9 @@ pub async fn storage_ok(State(st): State<AppState>) -> Result<Response, HttpErro
     let (check, _) = storage_view(&st).await?;
     if !check.ok() {
         return Ok(Redirect::to("/setup/storage").into_response());
+    }
+    if current(&st).await? == SetupStep::RestoreStorage {
+        return advance(&st, SetupStep::RestoreStorage, SetupStep::RestoreTarget).await;
     }
     advance(&st, SetupStep::Storage, SetupStep::Sources).await
 }

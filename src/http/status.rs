@@ -113,6 +113,7 @@ pub async fn page(
         active: "status",
         flash: None,
         refresh: Some(5),
+        reload: None,
     };
     Ok(render(&st, &v, frame, &body).await?.into_response())
 }

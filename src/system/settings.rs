@@ -46,8 +46,9 @@ impl Default for Settings {
     }
 }
 
-/// The setup wizard's position, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// The setup wizard's position. The variant's index is its stored encoding, so new
+/// variants go last (the restore branch was added after `Done`); their order means nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SetupStep {
     /// First page.
     Welcome,
@@ -63,6 +64,14 @@ pub enum SetupStep {
     Summary,
     /// The wizard is closed for good.
     Done,
+    /// Restore branch: the data disk is checked first, since the restore writes to it.
+    RestoreStorage,
+    /// Restore branch: the repository, its passphrase, the snapshot.
+    RestoreTarget,
+    /// Restore branch: the restore runs, or stopped and waits for "try again".
+    Restoring,
+    /// Restore branch: the library is back; the owner account comes next.
+    RestoredOwner,
 }
 
 /// True when `name` is a DNS label: 1–63 of `[a-z0-9-]`, not starting or ending with `-`.
@@ -179,6 +188,21 @@ mod tests {
     fn open(dir: &tempfile::TempDir) -> SettingsStore {
         let db = Database::create(dir.path().join("catalog.redb")).unwrap();
         SettingsStore::open(Arc::new(db)).unwrap()
+    }
+
+    #[test]
+    fn steps_keep_their_stored_numbers() {
+        // A box finished before the restore branch existed must still read as finished.
+        let done = postcard::to_allocvec(&SetupStep::Done).unwrap();
+        assert_eq!(done, [6]);
+        assert_eq!(
+            postcard::to_allocvec(&SetupStep::RestoreStorage).unwrap(),
+            [7]
+        );
+        assert_eq!(
+            postcard::to_allocvec(&SetupStep::RestoredOwner).unwrap(),
+            [10]
+        );
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn make_video(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Runs `cmd` to the end, feeding it `stdin`; panics with its output when it fails.
-fn run(mut cmd: Command, stdin: Option<&str>) {
+pub fn run(mut cmd: Command, stdin: Option<&str>) {
     let what = format!("{cmd:?}");
     let mut child = cmd
         .stdin(Stdio::piped())

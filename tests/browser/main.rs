@@ -12,6 +12,8 @@
 //!   the square grid), the photo page with its arrow keys and swipes, a Live Photo's motion
 //!   on hover and press, a video, favorites, albums (from the photo page and from a selection
 //!   in the grid), the trash and restoring from it.
+//! - `restore`: the wizard's "Restore from a backup" on a new box, from a folder repository
+//!   a box made on the command line backed up to, up to the restored photos.
 //!
 //! Needs `chromium` and `chromedriver` on the `PATH` (Debian: `chromium chromium-driver`). Without
 //! them the tests say so and pass, unless `SHOEBOX_REQUIRE_BROWSER=1` (CI) makes them fail.
@@ -30,6 +32,7 @@ mod fake_icloud;
 mod gallery;
 mod icloud;
 mod new_box;
+mod restore;
 mod rig;
 
 use std::io::Write as _;
@@ -107,6 +110,18 @@ async fn the_gallery_in_a_real_browser() {
     gallery::trash_and_restore(b, id).await;
     rig.finish().await;
     println!("gallery test took {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test]
+async fn restoring_a_backup_from_the_wizard_in_a_real_browser() {
+    let Some((chromedriver, chromium)) = browser_or_skip() else {
+        return;
+    };
+    let old = tempfile::tempdir().unwrap();
+    let (url, assets) = restore::backed_up(old.path());
+    let rig = Rig::start("restore", rig::library_dir(), &chromedriver, &chromium, &[]).await;
+    restore::restore(&rig.browser, &url, assets).await;
+    rig.finish().await;
 }
 
 /// `chromedriver` and a browser, or `None` after saying why the test is skipped; panics instead

@@ -77,7 +77,7 @@ pub async fn wizard(b: &Browser, data: &Path) {
 
 /// Fills the owner form, watching the strength meter while the passphrase is typed. Returns
 /// the chosen time zone.
-async fn owner_form(b: &Browser) -> String {
+pub async fn owner_form(b: &Browser) -> String {
     b.css("#f-name").await.send_keys(OWNER).await.unwrap();
     let meter = b.css("meter.strength").await;
     assert!(

@@ -10,7 +10,7 @@ use crate::backup::{PASS, Server, ok, run, s3};
 use crate::harness::{hashes, photo_folder, shoebox};
 use crate::web::{Client, set_up};
 
-fn secret(server: &Server, key: &str) -> String {
+pub fn secret(server: &Server, key: &str) -> String {
     server
         .env
         .iter()
@@ -30,7 +30,7 @@ async fn submit(
 }
 
 /// The target form posted to `to` (the Backup page's or the wizard's).
-async fn submit_to(
+pub async fn submit_to(
     c: &mut Client,
     to: &str,
     server: &Server,
@@ -282,7 +282,7 @@ async fn the_upload_limit_is_kept_and_a_wrong_one_refused() {
 }
 
 /// Starts "Back up now" and waits until that run has ended; returns whether it worked.
-async fn back_up_now(c: &mut Client) -> bool {
+pub async fn back_up_now(c: &mut Client) -> bool {
     let body = c.post("/backup/now", &[]).await.body;
     assert!(body.contains("Backup started"), "{body}");
     let started = Instant::now();

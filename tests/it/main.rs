@@ -29,3 +29,4 @@ mod serve;
 mod thumbs;
 mod timeline;
 mod web;
+mod wizard_restore;

@@ -188,8 +188,20 @@ async fn wizard_runs_in_order_then_closes_for_good() {
         Some("/setup/welcome")
     );
     c.get("/setup/welcome").await;
+    // The restore branch can be left for a fresh library before anything was restored.
     let restore = c.post("/setup/welcome", &[("choice", "restore")]).await;
-    assert!(restore.body.contains("Coming with the backup feature"));
+    assert_eq!(restore.location.as_deref(), Some("/setup/storage"));
+    assert!(
+        c.get("/setup/storage")
+            .await
+            .body
+            .contains("Start fresh instead")
+    );
+    c.post("/setup/restore/fresh", &[]).await;
+    assert_eq!(
+        c.get("/setup").await.location.as_deref(),
+        Some("/setup/owner")
+    );
     c.post("/setup/welcome", &[("choice", "fresh")]).await;
     c.get("/setup/owner").await;
     let weak = c

@@ -52,6 +52,11 @@ impl<R: Remote> Faulty<R> {
         self.writes.load(Ordering::SeqCst)
     }
 
+    /// Calls of any kind so far.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
     /// Successful puts so far.
     pub fn puts(&self) -> u64 {
         self.puts.load(Ordering::SeqCst)

@@ -426,4 +426,5 @@ fn check_finds_damage_that_a_structure_check_cannot_see_only_with_read_data() {
 
 mod bring;
 mod reading;
+mod resume;
 mod upkeep;

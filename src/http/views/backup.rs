@@ -121,6 +121,16 @@ fn schedule(p: &BackupPage<'_>) -> Markup {
 
 /// Partial: the target form, posting to `action` (the Backup page's, or the wizard's).
 pub fn target_form(token: &str, action: &str, url: &str) -> Markup {
+    let buttons = html! {
+        button type="submit" name="action" value="test" { "Test connection" }
+        button.primary type="submit" name="action" value="create" { "Create repository" }
+        button type="submit" name="action" value="adopt" { "Use existing repository" }
+    };
+    target_form_with(token, action, url, &buttons)
+}
+
+/// Partial: [`target_form`] with other buttons (the wizard's restore branch opens, never creates).
+pub fn target_form_with(token: &str, action: &str, url: &str, buttons: &Markup) -> Markup {
     html! {
         form.stack method="post" action=(action) {
             (csrf(token))
@@ -131,11 +141,7 @@ pub fn target_form(token: &str, action: &str, url: &str) -> Markup {
             (optional("WebDAV password", "password", "password"))
             (optional("Passphrase (for creating or using a repository)", "passphrase", "password"))
             p.muted { "The passphrase encrypts the backup: without it (or the recovery key) nobody can restore. Secrets are stored encrypted on this box so nightly backups need nobody; they are never shown again. Leave a field empty to keep what the last test of the same address used." }
-            div.row {
-                button type="submit" name="action" value="test" { "Test connection" }
-                button.primary type="submit" name="action" value="create" { "Create repository" }
-                button type="submit" name="action" value="adopt" { "Use existing repository" }
-            }
+            div.row { (buttons) }
         }
     }
 }

@@ -36,6 +36,8 @@ pub struct Chrome<'a> {
     pub flash: Option<Flash>,
     /// Reload the page this often (seconds) when JavaScript is off (live pages).
     pub refresh_without_js: Option<u32>,
+    /// Reload the page this often (seconds) in any case (live pages without an event stream).
+    pub reload: Option<u32>,
     /// Standing problems an administrator must act on (iCloud sign-in), on every page.
     pub alerts: &'a [String],
 }
@@ -53,7 +55,9 @@ pub fn page(chrome: &Chrome<'_>, body: &Markup) -> Markup {
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("style.css"));
                 script src=(assets::url("app.js")) defer {}
-                @if let Some(secs) = chrome.refresh_without_js {
+                @if let Some(secs) = chrome.reload {
+                    meta http-equiv="refresh" content=(secs);
+                } @else if let Some(secs) = chrome.refresh_without_js {
                     noscript { meta http-equiv="refresh" content=(secs); }
                 }
             }

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod notify;
 pub mod phone;
 pub mod photo;
+pub mod restore;
 pub mod settings;
 pub mod setup;
 pub mod snapshot;

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use super::components::{bytes, card, csrf, field, new_password};
 
 /// Steps in order, for the step indicator.
-const STEPS: [(&str, &str); 6] = [
+const STEPS: &[(&str, &str)] = &[
     ("welcome", "Welcome"),
     ("owner", "You"),
     ("storage", "Storage"),
@@ -14,11 +14,24 @@ const STEPS: [(&str, &str); 6] = [
     ("summary", "Done"),
 ];
 
-fn steps(current: &str) -> Markup {
-    let at = STEPS.iter().position(|(k, _)| *k == current).unwrap_or(0);
+/// The restore branch: the disk first (the restore writes to it), the owner after.
+const RESTORE_STEPS: &[(&str, &str)] = &[
+    ("welcome", "Welcome"),
+    ("storage", "Storage"),
+    ("restore", "Restore"),
+    ("owner", "You"),
+    ("sources", "Photos"),
+    ("backup", "Backup"),
+    ("summary", "Done"),
+];
+
+/// Partial: the step indicator of the fresh or the restore branch.
+pub(super) fn steps_of(current: &str, restore: bool) -> Markup {
+    let all = if restore { RESTORE_STEPS } else { STEPS };
+    let at = all.iter().position(|(k, _)| *k == current).unwrap_or(0);
     html! {
         ol.steps aria-label="Setup steps" {
-            @for (i, (_, label)) in STEPS.iter().enumerate() {
+            @for (i, (_, label)) in all.iter().enumerate() {
                 li.done[i < at] aria-current=[(i == at).then_some("step")] { (label) }
             }
         }
@@ -46,20 +59,8 @@ pub fn welcome(token: &str) -> Markup {
     }
 }
 
-/// The restore branch, until the backup feature exists.
-pub fn restore_later(token: &str) -> Markup {
-    html! {
-        (steps("welcome"))
-        h1 { "Restore from a backup" }
-        (card("Coming with the backup feature", Some("soon"), &html! {
-            p { "Restoring a whole library from an encrypted off-site backup arrives with shoebox's backup feature. For now, start with a fresh library; you can import photos from a folder at any time." }
-        }))
-        form method="post" action="/setup/welcome" {
-            (csrf(token))
-            input type="hidden" name="choice" value="fresh";
-            button.primary type="submit" { "Start fresh instead" }
-        }
-    }
+fn steps(current: &str) -> Markup {
+    steps_of(current, false)
 }
 
 /// What the owner step shows.
@@ -74,13 +75,16 @@ pub struct OwnerForm<'a> {
     pub zones: &'a [String],
     /// What to fix, if the last try failed.
     pub problem: Option<&'a str>,
+    /// The library was just restored (the restore branch).
+    pub restored: bool,
 }
 
 /// Step 2: the owner account, device name, time zone.
 pub fn owner(token: &str, f: &OwnerForm<'_>) -> Markup {
     html! {
-        (steps("owner"))
+        (steps_of("owner", f.restored))
         h1 { "Your account" }
+        @if f.restored { p.lead { "Your library is back. Accounts are not part of a backup, so create the owner account of this box now." } }
         p.lead { "You will be this box's owner: the one who can add family members and change settings." }
         @if let Some(p) = f.problem { p.flash.problem role="alert" { (p) } }
         form.stack method="post" action="/setup/owner" {
@@ -114,14 +118,17 @@ pub struct StorageView<'a> {
     pub problems: &'a [String],
     /// Other disks: (description, mount point, size, free, removable).
     pub others: Vec<(String, String, u64, u64, bool)>,
+    /// The restore branch: the restore writes into this folder next.
+    pub restore: bool,
 }
 
 /// Step 3: where the library lives.
 pub fn storage(token: &str, v: &StorageView<'_>) -> Markup {
     html! {
-        (steps("storage"))
+        (steps_of("storage", v.restore))
         h1 { "Storage" }
         p.lead { "Your photos live in one folder on this disk. Everything the box knows is in that folder, so moving the disk moves the library." }
+        @if v.restore { p { "The restore writes the library into this folder, so it needs room for all of it." } }
         (card("Library folder", if v.problems.is_empty() { Some("ready") } else { Some("needs attention") }, &html! {
             dl.facts {
                 dt { "Folder" } dd { code { (v.path) } }
@@ -145,6 +152,7 @@ pub fn storage(token: &str, v: &StorageView<'_>) -> Markup {
             (csrf(token))
             button.primary type="submit" disabled[!v.problems.is_empty()] { "Use this folder" }
         }
+        @if v.restore { (super::restore::fresh_instead(token)) }
         @if !v.problems.is_empty() {
             p { a href="/setup/storage" { "Check again" } " after fixing the problem." }
         }
