@@ -132,10 +132,10 @@ impl Files {
             let (seq, result) = self.done.recv().map_err(|_| Error::UploadStopped)?;
             self.ready.insert(seq, result);
         }
-        if self.ready.get(&read).is_some_and(Result::is_err) {
-            if let Some(Err(e)) = self.ready.remove(&read) {
-                return Err(e);
-            }
+        if self.ready.get(&read).is_some_and(Result::is_err)
+            && let Some(Err(e)) = self.ready.remove(&read)
+        {
+            return Err(e);
         }
         let taken = self
             .ready
