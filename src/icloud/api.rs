@@ -130,6 +130,16 @@ impl Record {
         }
     }
 
+    /// A bytes field (`ENCRYPTED_BYTES`/`BYTES`, base64) as sent; a `STRING` as its UTF-8.
+    pub fn bytes(&self, key: &str) -> Option<Vec<u8>> {
+        let f = self.fields.get(key)?;
+        let v = f.get("value")?.as_str()?;
+        match f.get("type").and_then(Value::as_str) {
+            Some("STRING") => Some(v.as_bytes().to_vec()),
+            _ => B64.decode(v).ok(),
+        }
+    }
+
     pub(super) fn int(&self, key: &str) -> Option<i64> {
         self.value(key).and_then(Value::as_i64)
     }
@@ -349,7 +359,7 @@ impl<'c> Photos<'c> {
                 .body(body.to_string());
             let resp = self.client.http.send(req).await?;
             let status = resp.status().as_u16();
-            let text = resp.text().await.map_err(Error::Network)?;
+            let text = resp.text().await.map_err(Error::network)?;
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             match cloud_error(status, &v) {
                 None if (200..300).contains(&status) => return Ok(v),
@@ -607,7 +617,7 @@ impl<'c> Photos<'c> {
             .map_err(Error::io(part))?;
         let mut body = resp.bytes_stream();
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(Error::Network)?;
+            let chunk = chunk.map_err(Error::network)?;
             file.write_all(&chunk).await.map_err(Error::io(part))?;
         }
         file.flush().await.map_err(Error::io(part))?;
