@@ -74,6 +74,8 @@ pub struct SyncJob {
     report: Report,
     /// The page being ingested while the next one downloads.
     in_flight: Option<pipeline::InFlight>,
+    /// The ingest thread, started with the first page.
+    ingester: Option<pipeline::Ingester>,
 }
 
 impl SyncJob {
@@ -88,6 +90,7 @@ impl SyncJob {
             parallel: PARALLEL,
             report: Report::default(),
             in_flight: None,
+            ingester: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The page pipeline: while one page's files are ingested on a blocking thread (chunking,
+//! The page pipeline: while one page's files are ingested on the ingest thread (chunking,
 //! hashing, fsync, one redb commit), the next page's files download. So at most two pages of
 //! files sit in the spool, on disk, never in memory. A page's checkpoint (the listing rank
 //! or the feed token after it) is saved only once its ingest has committed: a kill -9 redoes
@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use super::super::api::Zone;
 use super::super::error::{Error, Result};
@@ -47,7 +47,7 @@ pub(super) struct InFlight {
     pub page: Page,
     /// Its spool files, which the next page must not plan again.
     pub parts: HashSet<PathBuf>,
-    task: tokio::task::JoinHandle<(Plan, Result<Tally>)>,
+    task: tokio::sync::oneshot::Receiver<(Plan, Result<Tally>)>,
 }
 
 impl InFlight {
@@ -56,38 +56,74 @@ impl InFlight {
         let (plan, tally) = self
             .task
             .await
-            .map_err(|e| Error::Store(format!("the ingest stopped: {e}")))?;
+            .map_err(|_| Error::Store("the ingest thread stopped".into()))?;
         Ok((self.page, plan, tally?))
     }
 }
 
-/// Starts ingesting a downloaded page on a blocking thread.
-pub(super) fn launch(
+/// The one thread that ingests for a whole sync. glibc gives each thread a malloc arena of
+/// its own, and ingests spread over tokio's blocking pool kept one high-water mark per pool
+/// thread (peak RSS 128 MiB at 3,000 assets, against 39 MiB on one thread).
+pub(super) struct Ingester {
+    jobs: mpsc::Sender<Work>,
+}
+
+struct Work {
     lib: Arc<Library>,
-    zone: &Zone,
+    zone: Zone,
     plan: Plan,
-    listed: bool,
-    mark: Mark,
-) -> InFlight {
-    let parts = plan.fetches.iter().map(|f| f.part.clone()).collect();
-    let z = zone.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        let tally = ingest(&lib, &z, &plan);
-        if tally.is_ok() {
-            for f in &plan.fetches {
-                std::fs::remove_file(&f.part).ok();
-            }
-        }
-        (plan, tally)
-    });
-    InFlight {
-        page: Page {
-            zone: zone.clone(),
-            listed,
-            mark,
-        },
-        parts,
-        task,
+    done: tokio::sync::oneshot::Sender<(Plan, Result<Tally>)>,
+}
+
+impl Ingester {
+    /// Starts the thread; it ends when the ingester is dropped.
+    pub fn start() -> Result<Self> {
+        let (jobs, todo) = mpsc::channel::<Work>();
+        std::thread::Builder::new()
+            .name("icloud-ingest".into())
+            .spawn(move || {
+                for w in todo {
+                    let tally = ingest(&w.lib, &w.zone, &w.plan);
+                    if tally.is_ok() {
+                        for f in &w.plan.fetches {
+                            std::fs::remove_file(&f.part).ok();
+                        }
+                    }
+                    w.done.send((w.plan, tally)).ok();
+                }
+            })
+            .map_err(|e| Error::Store(format!("starting the ingest: {e}")))?;
+        Ok(Self { jobs })
+    }
+
+    /// Starts ingesting a downloaded page.
+    pub fn launch(
+        &self,
+        lib: Arc<Library>,
+        zone: &Zone,
+        plan: Plan,
+        listed: bool,
+        mark: Mark,
+    ) -> Result<InFlight> {
+        let parts = plan.fetches.iter().map(|f| f.part.clone()).collect();
+        let (done, task) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Work {
+                lib,
+                zone: zone.clone(),
+                plan,
+                done,
+            })
+            .map_err(|_| Error::Store("the ingest thread stopped".into()))?;
+        Ok(InFlight {
+            page: Page {
+                zone: zone.clone(),
+                listed,
+                mark,
+            },
+            parts,
+            task,
+        })
     }
 }
 

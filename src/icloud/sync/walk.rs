@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::super::api::{Item, Photos, Record, View, Zone};
 use super::super::error::Result;
 use super::super::session::ZoneState;
-use super::pipeline::{InFlight, Mark, launch};
+use super::pipeline::{InFlight, Ingester, Mark};
 use super::plan::{Plan, master_of, pair, plan};
 use super::{PAGE, SyncJob, origin};
 use crate::jobs::Progress;
@@ -182,13 +182,13 @@ impl SyncJob {
         }
         self.settle(w.key, state).await?;
         self.prepare(zone, &page, state)?;
-        self.in_flight = Some(launch(
-            std::sync::Arc::clone(&self.lib),
-            zone,
-            page,
-            listed,
-            mark,
-        ));
+        if self.ingester.is_none() {
+            self.ingester = Some(Ingester::start()?);
+        }
+        if let Some(ingester) = &self.ingester {
+            let lib = std::sync::Arc::clone(&self.lib);
+            self.in_flight = Some(ingester.launch(lib, zone, page, listed, mark)?);
+        }
         Ok(())
     }
 
