@@ -15,6 +15,7 @@ pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod media;
+pub mod net;
 pub mod notify;
 pub mod store;
 pub mod system;

@@ -19,6 +19,9 @@ const MASTERING: &str = "2534B22";
 /// First back-off after a refusal; doubled while refusals continue, up to a day.
 const FIRST_BACKOFF: i64 = 3600;
 const MAX_BACKOFF: i64 = 86_400;
+/// A session Apple accepted this recently is used without `validate` (one request less per
+/// sync); CloudKit answers 401/421 once it has ended, and the sync then signs in again.
+pub const REUSE_SECS: i64 = 86_400;
 
 /// Asks the person at the keyboard or in the browser.
 pub trait Prompt {
@@ -28,6 +31,9 @@ pub trait Prompt {
     /// Called once Apple has sent the device code and before asking for it: `session` then
     /// holds Apple's sign-in conversation, which [`Client::login_with_code`] can finish later.
     fn code_sent(&mut self, _session: &Session) {}
+
+    /// Called once Apple has sent a text message to `phone` (id, number as shown) instead.
+    fn sms_sent(&mut self, _session: &Session, _phone: (i64, String)) {}
 }
 
 /// What `accountLogin` / `validate` told us about the account.
@@ -123,16 +129,22 @@ impl Client {
     /// Finishes a sign-in whose device code was sent earlier, maybe by a process that has
     /// since stopped: this session still holds Apple's conversation (`scnt`, session id,
     /// cookies), so the code goes on from there.
-    pub async fn login_with_code(&mut self, password: &str, code: &str) -> Result<Account> {
+    pub async fn login_with_code(
+        &mut self,
+        password: &str,
+        code: &str,
+        sms: Option<i64>,
+    ) -> Result<Account> {
         self.check_blocked()?;
-        let body = json!({"securityCode": {"code": code.trim()}});
-        let resp = self
-            .http
-            .send(
-                self.auth_request(Method::POST, "/verify/trusteddevice/securitycode")?
-                    .json(&body),
-            )
-            .await?;
+        let req = match sms {
+            Some(id) => self
+                .auth_request(Method::POST, "/verify/phone/securitycode")?
+                .json(&json!({"phoneNumber": {"id": id}, "securityCode": {"code": code.trim()}, "mode": "sms"})),
+            None => self
+                .auth_request(Method::POST, "/verify/trusteddevice/securitycode")?
+                .json(&json!({"securityCode": {"code": code.trim()}})),
+        };
+        let resp = self.http.send(req).await?;
         self.code_answer(resp).await?;
         self.trust().await?;
         let account = self.account_login().await?;
@@ -145,6 +157,43 @@ impl Client {
     /// Unattended: reuse the session (`validate`), else sign in again with the saved password
     /// and trust token. Anything that needs a person marks the session and stops.
     pub async fn resume(&mut self) -> Result<Account> {
+        if let Some(why) = &self.session.needs_login {
+            return Err(Error::NeedsLogin(why.clone()));
+        }
+        self.check_blocked()?;
+        if let Some(account) = self.reusable() {
+            return Ok(account);
+        }
+        self.revalidate().await
+    }
+
+    /// The saved account, when Apple accepted this session within [`REUSE_SECS`] and its
+    /// web token cookie is still there.
+    fn reusable(&self) -> Option<Account> {
+        let s = &self.session;
+        let t = now();
+        let fresh = s.last_ok.is_some_and(|ok| ok <= t && t - ok < REUSE_SECS);
+        let cookie = self
+            .http
+            .cookie_expiry("X-APPLE-WEBAUTH-TOKEN")
+            .is_none_or(|e| e > t);
+        if !fresh
+            || s.session_token.is_none()
+            || !self.http.has_cookie("X-APPLE-WEBAUTH-TOKEN")
+            || !cookie
+        {
+            return None;
+        }
+        Some(Account {
+            dsid: s.dsid.clone()?,
+            ckdatabase: s.ckdatabase.clone()?,
+        })
+    }
+
+    /// `validate`, else a sign-in with the saved password and trust token: for a session not
+    /// used lately, or one CloudKit said has ended.
+    pub async fn revalidate(&mut self) -> Result<Account> {
+        self.session.last_ok = None;
         if let Some(why) = &self.session.needs_login {
             return Err(Error::NeedsLogin(why.clone()));
         }
@@ -320,7 +369,7 @@ impl Client {
     async fn second_factor(&mut self, prompt: &mut dyn Prompt) -> Result<()> {
         let resp = self.http.send(self.auth_request(Method::GET, "")?).await?;
         self.capture(resp.headers());
-        let text = resp.text().await.map_err(Error::Network)?;
+        let text = resp.text().await.map_err(Error::network)?;
         let options = parse_options(&text);
         let phones = phone_numbers(&options);
         // Since iOS 26.4 Apple only pushes the code to trusted devices when asked.
@@ -346,21 +395,9 @@ impl Client {
                 .first()
                 .cloned()
                 .ok_or_else(|| Error::Protocol("no trusted phone number for SMS".into()))?;
-            let phone = json!({"phoneNumber": {"id": id}, "mode": "sms"});
-            let resp = self
-                .http
-                .send(
-                    self.auth_request(Method::PUT, "/verify/phone")?
-                        .json(&phone),
-                )
-                .await?;
-            self.capture(resp.headers());
-            if !resp.status().is_success() {
-                return Err(Error::Protocol(format!(
-                    "Apple did not send the text message ({})",
-                    resp.status()
-                )));
-            }
+            self.send_sms(id).await?;
+            self.session.cookies = self.http.cookie_snapshot();
+            prompt.sms_sent(&self.session, (id, number.clone()));
             let code = prompt
                 .ask(&format!("Enter the code sent by text message to {number}:"))
                 .ok_or_else(|| Error::NeedsLogin("no verification code was entered".into()))?;
@@ -383,6 +420,27 @@ impl Client {
             )
             .await?;
         self.code_answer(resp).await
+    }
+
+    /// Asks Apple for a text message with a code to the trusted phone `id`, in this
+    /// sign-in's conversation (also to send it again after a restart).
+    pub async fn send_sms(&mut self, id: i64) -> Result<()> {
+        let phone = json!({"phoneNumber": {"id": id}, "mode": "sms"});
+        let resp = self
+            .http
+            .send(
+                self.auth_request(Method::PUT, "/verify/phone")?
+                    .json(&phone),
+            )
+            .await?;
+        self.capture(resp.headers());
+        if !resp.status().is_success() {
+            return Err(Error::Protocol(format!(
+                "Apple did not send the text message ({})",
+                resp.status()
+            )));
+        }
+        Ok(())
     }
 
     async fn code_answer(&mut self, resp: reqwest::Response) -> Result<()> {
@@ -527,6 +585,7 @@ impl Client {
         }
         self.session.dsid = Some(dsid.clone());
         self.session.ckdatabase = Some(ck.clone());
+        self.session.last_ok = Some(now());
         Ok(Account {
             dsid,
             ckdatabase: ck,
@@ -536,7 +595,7 @@ impl Client {
 
 async fn json_body(resp: reqwest::Response, what: &str) -> Result<Value> {
     let status = resp.status();
-    let text = resp.text().await.map_err(Error::Network)?;
+    let text = resp.text().await.map_err(Error::network)?;
     if !status.is_success() {
         return Err(Error::Protocol(format!("{what} answered {status}")));
     }

@@ -67,8 +67,9 @@ pub enum Error {
     ExtraCa(String),
     /// Building the HTTP client failed.
     #[error("HTTP client: {0}")]
-    Client(reqwest::Error),
-    /// The network failed.
+    Client(String),
+    /// The network failed. Holds no URL (signed links carry their keys in the query); made
+    /// by [`Error::network`].
     #[error("network: {0}")]
     Network(reqwest::Error),
     /// Apple answered something we do not understand.
@@ -91,6 +92,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// A network failure, without the URL reqwest attaches to it.
+    pub fn network(e: reqwest::Error) -> Self {
+        Self::Network(e.without_url())
+    }
+
+    /// A refused URL, shown without its query or user info.
+    pub fn bad_url(url: &str) -> Self {
+        Self::BadUrl(crate::net::shown(url))
+    }
+
     /// Maps an I/O error on `path`.
     pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
         move |source| Self::Io {

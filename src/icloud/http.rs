@@ -64,7 +64,7 @@ impl Roots {
 
 /// Accepts `https://` anywhere and plain `http://` only on loopback (tests, never Apple).
 pub fn check_url(url: &str) -> Result<()> {
-    let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadUrl(url.to_string()))?;
+    let parsed = reqwest::Url::parse(url).map_err(|_| Error::bad_url(url))?;
     match parsed.scheme() {
         "https" => Ok(()),
         "http" => {
@@ -77,10 +77,10 @@ pub fn check_url(url: &str) -> Result<()> {
             if loopback {
                 Ok(())
             } else {
-                Err(Error::BadUrl(url.to_string()))
+                Err(Error::bad_url(url))
             }
         }
-        _ => Err(Error::BadUrl(url.to_string())),
+        _ => Err(Error::bad_url(url)),
     }
 }
 
@@ -153,21 +153,14 @@ pub struct Http {
 impl Http {
     /// A client trusting the system roots plus `SHOEBOX_EXTRA_CA_FILE` when set.
     pub fn new(cookies: Vec<Cookie>) -> Result<Self> {
-        rustls::crypto::ring::default_provider()
-            .install_default()
-            .ok();
-        let mut builder = reqwest::Client::builder()
+        let client = crate::net::builder()
+            .map_err(Error::ExtraCa)?
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(30))
             .read_timeout(Duration::from_mins(2))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(path) = std::env::var_os("SHOEBOX_EXTRA_CA_FILE").filter(|p| !p.is_empty()) {
-            let pem = std::fs::read(&path).map_err(|e| Error::ExtraCa(e.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::ExtraCa(e.to_string()))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder.build().map_err(Error::Client)?;
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Client(crate::net::error_text(e)))?;
         Ok(Self {
             client,
             cookies: std::sync::Mutex::new(cookies),
@@ -183,7 +176,7 @@ impl Http {
     /// A request with the cookies that apply to its host.
     pub fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
         check_url(url)?;
-        let parsed = reqwest::Url::parse(url).map_err(|_| Error::BadUrl(url.to_string()))?;
+        let parsed = reqwest::Url::parse(url).map_err(|_| Error::bad_url(url))?;
         let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
         let now = chrono::Utc::now().timestamp();
         let header = self
@@ -203,7 +196,7 @@ impl Http {
     /// Sends, counts, and keeps the cookies of the answer.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = req.send().await.map_err(Error::Network)?;
+        let resp = req.send().await.map_err(Error::network)?;
         let host = resp
             .url()
             .host_str()

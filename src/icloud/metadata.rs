@@ -1,7 +1,8 @@
 //! Asset metadata mirrored from iCloud onto the shoebox asset: Apple's Hidden album, the
 //! favorite mark (`isFavorite`), the capture time with its time zone (`assetDate` +
 //! `timeZoneOffset`), the place (`locationLatitude`/`locationLongitude`), the caption
-//! (`captionEnc`) and description (`extendedDescEnc`). A field is applied when it changed at
+//! (`captionEnc`) and keywords (`keywordsEnc`), both binary plists or plain text, and the
+//! description (`extendedDescEnc`, remembered only). A field is applied when it changed at
 //! Apple since it was last mirrored, so a change made here stays until Apple changes that
 //! field again; the first sight only adds (a favorite, a missing place), never removes.
 
@@ -20,12 +21,35 @@ pub struct Meta {
     pub caption: Option<String>,
     /// `extendedDescEnc`: the longer description.
     pub description: Option<String>,
+    /// `keywordsEnc`: the keywords, in Apple's order.
+    pub keywords: Vec<String>,
     /// Latitude and longitude.
     pub place: Option<(f64, f64)>,
     /// `assetDate`, unix seconds.
     pub taken: Option<i64>,
     /// `timeZoneOffset`, seconds east of UTC.
     pub offset: Option<i32>,
+}
+
+/// The texts of a field that holds a binary plist (a string, or an array of strings) or
+/// plain UTF-8, trimmed, empty ones and repeats dropped.
+fn texts(r: &Record, key: &str) -> Vec<String> {
+    let Some(bytes) = r.bytes(key) else {
+        return Vec::new();
+    };
+    let all = match super::bplist::parse(&bytes) {
+        Some(v) => v.strings(),
+        None => String::from_utf8(bytes)
+            .map(|s| vec![s])
+            .unwrap_or_default(),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for t in all.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    out
 }
 
 fn float(r: &Record, key: &str) -> Option<f64> {
@@ -56,8 +80,9 @@ impl Meta {
         };
         Self {
             favorite: asset.int("isFavorite") == Some(1),
-            caption: text("captionEnc"),
+            caption: texts(asset, "captionEnc").into_iter().next(),
             description: text("extendedDescEnc"),
+            keywords: texts(asset, "keywordsEnc"),
             place,
             taken: asset.int("assetDate").map(|ms| ms.div_euclid(1000)),
             offset: asset
@@ -84,16 +109,31 @@ pub fn facts(item: &Item, seen: Option<&Seen>, has_place: bool) -> (SourceFacts,
         (Some(_), None) => Some(None),
         _ => None,
     };
+    // First sight (or a record remembered before captions were kept): only adds.
+    let caption = match (seen, &m.caption) {
+        (None, Some(c)) => Some(Some(c.clone())),
+        (Some(s), c) if s.keywords.is_none() => c.clone().map(Some),
+        (Some(s), c) if s.caption != *c => Some(c.clone()),
+        _ => None,
+    };
+    let keywords = match last.keywords.as_ref() {
+        None => (!m.keywords.is_empty()).then(|| m.keywords.clone()),
+        Some(k) if *k != m.keywords => Some(m.keywords.clone()),
+        Some(_) => None,
+    };
     let facts = SourceFacts {
         time: m.taken.map(|t| (t, m.offset)),
         place,
         favorite,
+        caption,
+        keywords,
     };
     let now = Seen {
         listed: last.listed,
         favorite: Some(m.favorite),
         caption: m.caption.clone(),
         description: m.description.clone(),
+        keywords: Some(m.keywords.clone()),
         place: m.place,
     };
     (facts, now)
@@ -145,6 +185,32 @@ mod tests {
         let asset = one(json!({"recordName": "A", "recordType": "CPLAsset", "fields": fields}));
         let master = one(json!({"recordName": "M", "recordType": "CPLMaster", "fields": {}}));
         Item::join(&asset, &master)
+    }
+
+    #[test]
+    fn captions_and_keywords_from_binary_plists() {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let cap = b64(include_bytes!("../../tests/fixtures/icloud/caption.bplist"));
+        let kw = b64(include_bytes!(
+            "../../tests/fixtures/icloud/keywords.bplist"
+        ));
+        let it = item(&json!({
+            "captionEnc": {"value": cap, "type": "ENCRYPTED_BYTES"},
+            "keywordsEnc": {"value": kw, "type": "ENCRYPTED_BYTES"},
+        }));
+        assert_eq!(it.meta.caption.as_deref(), Some("Dîner à Nice, été 2017"));
+        let words = ["family", "Nice", "été", "a keyword longer than fifteen"];
+        assert_eq!(it.meta.keywords, words);
+        let (f, seen) = facts(&it, None, false);
+        assert_eq!(f.caption, Some(Some("Dîner à Nice, été 2017".to_string())));
+        assert_eq!(f.keywords.unwrap(), words);
+        // Unchanged at Apple: an edit made here stays. Removed at Apple: removed here.
+        let (f, _) = facts(&it, Some(&seen), false);
+        assert_eq!((f.caption, f.keywords), (None, None));
+        let bare = item(&json!({}));
+        let (f, _) = facts(&bare, Some(&seen), false);
+        assert_eq!((f.caption, f.keywords), (Some(None), Some(Vec::new())));
     }
 
     #[test]

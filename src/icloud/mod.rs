@@ -9,6 +9,7 @@ pub mod albums;
 mod alerts;
 pub mod api;
 pub mod auth;
+pub mod bplist;
 mod error;
 pub mod http;
 pub mod metadata;

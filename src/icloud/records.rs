@@ -27,6 +27,9 @@ pub struct Seen {
     /// Apple's description as last mirrored.
     #[serde(default)]
     pub description: Option<String>,
+    /// Apple's keywords as last mirrored (`None`: never, e.g. seen by an older shoebox).
+    #[serde(default)]
+    pub keywords: Option<Vec<String>>,
     /// Apple's place as last mirrored.
     #[serde(default)]
     pub place: Option<(f64, f64)>,

@@ -70,6 +70,9 @@ pub struct Session {
     /// Syncs that failed in a row (reset by one that works).
     #[serde(default)]
     pub failures: u32,
+    /// When Apple last accepted this session (a sign-in, `validate`, a sync that worked).
+    #[serde(default)]
+    pub last_ok: Option<i64>,
 }
 
 impl Session {
@@ -149,6 +152,10 @@ pub struct PendingSignIn {
     pub known: bool,
     /// Unix second the code was sent.
     pub at: i64,
+    /// A text message was asked for instead: the phone (Apple's id, the number as shown).
+    /// A new code for this sign-in is then a new text message, not a device push.
+    #[serde(default)]
+    pub sms: Option<(i64, String)>,
 }
 
 /// Counts per category, so "where are my other photos" answers itself.

@@ -73,11 +73,23 @@ impl Prompt for Relay {
     }
 
     fn code_sent(&mut self, session: &Session) {
+        self.keep(session, None);
+    }
+
+    fn sms_sent(&mut self, session: &Session, phone: (i64, String)) {
+        self.keep(session, Some(phone));
+    }
+}
+
+impl Relay {
+    /// Keeps the sign-in sealed in the catalog, so a code typed after a restart finishes it.
+    fn keep(&self, session: &Session, sms: Option<(i64, String)>) {
         let pending = PendingSignIn {
             session: session.clone(),
             password: self.password.clone(),
             known: self.known,
             at: chrono::Utc::now().timestamp(),
+            sms,
         };
         if let Err(e) = self.sessions.save_pending(&pending) {
             tracing::warn!(
@@ -165,7 +177,21 @@ impl SignIns {
         };
         let china = saved.session.china;
         let code = code.trim();
-        if code.eq_ignore_ascii_case("new") || code.eq_ignore_ascii_case("sms") {
+        let again = code.eq_ignore_ascii_case("new") || code.eq_ignore_ascii_case("sms");
+        if let Some(phone) = saved.sms.clone() {
+            // A text message was chosen: a new code is a new text message, not a device push.
+            if again {
+                return self.text_again(saved, &phone, false);
+            }
+            return match finish_saved(&self.sessions, saved.clone(), code) {
+                Ok(days) => Step::SignedIn(days),
+                Err(e) => {
+                    tracing::info!("the saved sign-in of {apple_id} did not finish ({e})");
+                    self.text_again(saved, &phone, true)
+                }
+            };
+        }
+        if again {
             return self.start(apple_id, &saved.password, china);
         }
         match finish_saved(&self.sessions, saved.clone(), code) {
@@ -177,6 +203,31 @@ impl SignIns {
                 self.lock().remove(apple_id);
                 match self.spawn(apple_id, &saved.password, china) {
                     Ok(p) => self.follow(apple_id, p, true),
+                    Err(e) => Step::Failed(e),
+                }
+            }
+        }
+    }
+
+    /// Sends the text message again in the saved conversation; if Apple no longer takes
+    /// that conversation, signs in anew and asks for a text message straight away.
+    fn text_again(&self, saved: PendingSignIn, phone: &(i64, String), retry: bool) -> Step {
+        let apple_id = saved.session.apple_id.clone();
+        let (password, china) = (saved.password.clone(), saved.session.china);
+        match resend_saved(&self.sessions, saved, phone.0) {
+            Ok(()) => Step::Code {
+                question: format!("Enter the code sent by text message to {}", phone.1),
+                retry,
+                sms: false,
+            },
+            Err(e) => {
+                tracing::info!("the saved sign-in of {apple_id} cannot send a text ({e})");
+                self.lock().remove(&apple_id);
+                match self.spawn(&apple_id, &password, china) {
+                    Ok(p) => match self.follow(&apple_id, p, retry) {
+                        Step::Code { .. } => self.answer(&apple_id, "sms"),
+                        step => step,
+                    },
                     Err(e) => Step::Failed(e),
                 }
             }
@@ -289,7 +340,8 @@ fn finish_saved(sessions: &SessionStore, saved: PendingSignIn, code: &str) -> Re
         .build()
         .map_err(|e| Error::Store(format!("finishing the sign-in: {e}")))?;
     let mut client = Client::new(saved.session)?;
-    let outcome = runtime.block_on(client.login_with_code(&saved.password, code));
+    let sms = saved.sms.as_ref().map(|p| p.0);
+    let outcome = runtime.block_on(client.login_with_code(&saved.password, code, sms));
     if outcome.is_ok() {
         sessions.remove_pending(&client.session.apple_id)?;
     }
@@ -300,4 +352,18 @@ fn finish_saved(sessions: &SessionStore, saved: PendingSignIn, code: &str) -> Re
     Ok(client
         .session
         .trust_days_left(chrono::Utc::now().timestamp()))
+}
+
+/// Sends the text message of a saved sign-in again (blocking), and keeps the conversation
+/// as it then stands.
+fn resend_saved(sessions: &SessionStore, mut saved: PendingSignIn, phone: i64) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Store(format!("sending the text message: {e}")))?;
+    let mut client = Client::new(saved.session)?;
+    runtime.block_on(client.send_sms(phone))?;
+    saved.session = client.snapshot().clone();
+    saved.at = chrono::Utc::now().timestamp();
+    sessions.save_pending(&saved)
 }

@@ -183,6 +183,19 @@ pub struct Asset {
     pub state: State,
     /// What could not be read from its metadata.
     pub warnings: Vec<String>,
+    /// A caption and keywords a source attached. Last field: the v1 encoding is this one
+    /// without it (see `db.rs`).
+    #[serde(default)]
+    pub notes: Notes,
+}
+
+/// Words a source attached to an asset (iCloud's caption and keywords).
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Notes {
+    /// The title shown under the photo.
+    pub caption: Option<String>,
+    /// Keywords, in the source's order.
+    pub keywords: Vec<String>,
 }
 
 impl Asset {

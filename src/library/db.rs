@@ -74,7 +74,25 @@ pub(crate) fn decode<T: Versioned>(bytes: &[u8]) -> Result<T> {
 
 impl Versioned for Asset {
     const TABLE: &'static str = "library.assets";
-    const VERSION: u8 = 1;
+    /// 2: `notes` (caption, keywords) appended.
+    const VERSION: u8 = 2;
+
+    /// Version 1 is version 2 without the trailing `notes`: postcard writes fields in order
+    /// with no framing, so appending empty notes (no caption: 0, no keywords: 0) reads it.
+    fn migrate(version: u8, bytes: &[u8]) -> Result<Self> {
+        if version != 1 {
+            return Err(Error::BadValue {
+                table: Self::TABLE,
+                what: format!("unknown value version {version}"),
+            });
+        }
+        let mut v2 = bytes.to_vec();
+        v2.extend_from_slice(&[0, 0]);
+        postcard::from_bytes(&v2).map_err(|e| Error::BadValue {
+            table: Self::TABLE,
+            what: e.to_string(),
+        })
+    }
 }
 
 /// File identity as the file system sees it, to skip unchanged files cheaply.
@@ -187,6 +205,29 @@ pub(crate) fn put_asset(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_1_asset_reads_with_empty_notes() {
+        let json = serde_json::json!({"id": 7, "kind": "Photo",
+            "original": {"blob": vec![1u8; 32], "size": 3, "name": "a.jpg"},
+            "taken": {"local": 5, "offset": null, "source": "FileTime"}, "added": 9,
+            "width": null, "height": null, "orientation": null, "duration_ms": null,
+            "make": null, "model": null, "gps": null, "content_id": null, "format": "jpg",
+            "favorite": true, "hidden": false, "origins": [], "state": "Active",
+            "warnings": ["w"], "live_video": null, "edited": null, "raw": null, "sidecars": []});
+        let asset: Asset = serde_json::from_value(json).unwrap();
+        let v2 = encode(&asset).unwrap();
+        assert_eq!(v2[0], 2);
+        // Empty notes are the last two bytes; without them and with version 1, the old value.
+        assert_eq!(&v2[v2.len() - 2..], &[0, 0]);
+        let mut v1 = v2[..v2.len() - 2].to_vec();
+        v1[0] = 1;
+        assert_eq!(decode::<Asset>(&v1).unwrap(), asset);
+        let mut noted = asset.clone();
+        noted.notes.caption = Some("At the beach".into());
+        noted.notes.keywords = vec!["sea".into()];
+        assert_eq!(decode::<Asset>(&encode(&noted).unwrap()).unwrap(), noted);
+    }
 
     #[test]
     fn order_keys_sort_by_time_then_id() {

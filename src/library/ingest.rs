@@ -303,6 +303,7 @@ fn new_asset(
         origins: vec![item.origin.clone()],
         state: State::Active,
         warnings: Vec::new(),
+        notes: super::asset::Notes::default(),
     };
     apply_facts(&mut asset, facts);
     if let Some(cid) = &facts.content_id {

@@ -33,7 +33,7 @@ use redb::{Database, ReadableDatabase};
 use crate::store::{self, Store};
 
 pub use albums::{Album, Mirror};
-pub use asset::{Asset, AssetId, AssetKind, Origin, Part, State, Taken, TimeSource};
+pub use asset::{Asset, AssetId, AssetKind, Notes, Origin, Part, State, Taken, TimeSource};
 pub use attach::Role;
 pub use check::LibraryCheck;
 pub use db::Stamp;

@@ -21,6 +21,10 @@ pub struct SourceFacts {
     pub place: Option<Option<(f64, f64, Option<f64>)>>,
     /// The favorite mark.
     pub favorite: Option<bool>,
+    /// The caption, or `Some(None)` to clear it.
+    pub caption: Option<Option<String>>,
+    /// The keywords (replacing those the asset has).
+    pub keywords: Option<Vec<String>>,
 }
 
 /// Applies `facts` to `a`. A time from the file's date or the source is replaced
@@ -49,6 +53,12 @@ fn merge(a: &mut Asset, facts: &SourceFacts) {
     }
     if let Some(f) = facts.favorite {
         a.favorite = f;
+    }
+    if let Some(c) = &facts.caption {
+        a.notes.caption.clone_from(c);
+    }
+    if let Some(k) = &facts.keywords {
+        a.notes.keywords.clone_from(k);
     }
 }
 
@@ -146,6 +156,7 @@ mod tests {
                 time: Some((utc, Some(7200))),
                 favorite: Some(true),
                 place: Some(Some((1.0, 2.0, None))),
+                ..SourceFacts::default()
             },
         );
         assert_eq!(d.taken.offset, Some(-3600));

@@ -10,7 +10,7 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Accepts `https://` anywhere and `http://` only to this machine (a local relay, tests).
 pub fn check_url(url: &str) -> Result<()> {
-    let bad = || Error::BadUrl(url.to_string());
+    let bad = || Error::BadUrl(crate::net::shown(url));
     let parsed = url::Url::parse(url).map_err(|_| bad())?;
     match parsed.scheme() {
         "https" if parsed.host().is_some() => Ok(()),
@@ -30,12 +30,12 @@ pub fn check_url(url: &str) -> Result<()> {
 /// Posts `msg` to `url`.
 pub async fn post(url: &str, msg: &Message) -> Result<()> {
     check_url(url)?;
-    // reqwest is built without a provider; the process may not have installed one yet.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
+    // The same trusted roots as the iCloud client: the system's plus SHOEBOX_EXTRA_CA_FILE.
+    let client = crate::net::builder()
+        .map_err(|e| Error::Push(format!("SHOEBOX_EXTRA_CA_FILE: {e}")))?
         .timeout(TIMEOUT)
         .build()
-        .map_err(|e| Error::Push(e.to_string()))?;
+        .map_err(|e| Error::Push(crate::net::error_text(e)))?;
     // Header values cannot hold line breaks or non-ASCII; ntfy reads the body in UTF-8.
     let title: String = msg
         .title

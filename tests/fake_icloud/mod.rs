@@ -30,6 +30,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use num_bigint::BigUint;
 use serde_json::{Value, json};
 
+/// "Dîner à Nice, été 2017" as a binary plist string.
+pub const CAPTION_PLIST: &[u8] = include_bytes!("../fixtures/icloud/caption.bplist");
+/// `["family", "Nice", "été", "a keyword longer than fifteen"]` as a binary plist array.
+pub const KEYWORDS_PLIST: &[u8] = include_bytes!("../fixtures/icloud/keywords.bplist");
+
 /// Where a fault fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -97,8 +102,11 @@ pub struct Photo {
     /// `timeZoneOffset` in seconds.
     pub tz: i64,
     pub favorite: bool,
-    /// `captionEnc` (base64) when set.
+    /// `captionEnc` (base64 of UTF-8) when set.
     pub caption: Option<String>,
+    /// `captionEnc` and `keywordsEnc` as Apple's binary plists (written by Python's plistlib:
+    /// `tests/fixtures/icloud/*.bplist`), overriding `caption`.
+    pub plist_notes: bool,
     /// `locationLatitude`/`locationLongitude` when set.
     pub place: Option<(f64, f64)>,
     pub version: u64,
@@ -312,6 +320,7 @@ impl World {
             tz: 7200,
             favorite: i % 8 == 3,
             caption: None,
+            plist_notes: i % 12 == 5,
             place: (i % 6 == 4).then_some((48.8584 + i as f64 / 1000.0, 2.2945)),
             version: 0,
             tag: 1,
@@ -490,7 +499,17 @@ impl World {
             "timeZoneOffset".into(),
             json!({"value": p.tz, "type": "INT64"}),
         );
-        if let Some(c) = &p.caption {
+        if p.plist_notes {
+            for (field, plist) in [
+                ("captionEnc", CAPTION_PLIST),
+                ("keywordsEnc", KEYWORDS_PLIST),
+            ] {
+                f.insert(
+                    field.into(),
+                    json!({"value": B64.encode(plist), "type": "ENCRYPTED_BYTES"}),
+                );
+            }
+        } else if let Some(c) = &p.caption {
             f.insert(
                 "captionEnc".into(),
                 json!({"value": B64.encode(c.as_bytes()), "type": "ENCRYPTED_BYTES"}),

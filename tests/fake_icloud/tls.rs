@@ -32,6 +32,11 @@ pub const CONTENT_HOST: &str = "cvws.icloud-content.com";
 /// A fresh CA (PEM, for the clients' trust stores) and a server config whose leaf certificate
 /// it signed.
 pub fn make_certs() -> (String, Arc<ServerConfig>) {
+    make_certs_for(HOSTS)
+}
+
+/// A fresh CA (PEM) and a server config for a leaf certificate naming `hosts`.
+pub fn make_certs_for(hosts: &[&str]) -> (String, Arc<ServerConfig>) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -47,7 +52,7 @@ pub fn make_certs() -> (String, Arc<ServerConfig>) {
 
     let leaf_key = KeyPair::generate().unwrap();
     let mut leaf =
-        CertificateParams::new(HOSTS.iter().map(|h| (*h).to_string()).collect::<Vec<_>>()).unwrap();
+        CertificateParams::new(hosts.iter().map(|h| (*h).to_string()).collect::<Vec<_>>()).unwrap();
     leaf.distinguished_name
         .push(DnType::CommonName, "setup.icloud.com");
     leaf.key_usages = vec![

@@ -98,7 +98,7 @@ pub(crate) fn fake_with(n: u64) -> (Fake, tempfile::TempDir) {
 }
 
 #[test]
-fn first_sync_pulls_every_variety_and_a_no_change_sync_costs_three_requests() {
+fn first_sync_pulls_every_variety_and_a_no_change_sync_costs_two_requests() {
     let (fake, dir) = fake_with(240);
     let shared = fake.world().account(ANNA).shared[0].name.clone();
     // The shared library holds 6 photos; the first has the very bytes of a private photo.
@@ -188,8 +188,13 @@ fn first_sync_pulls_every_variety_and_a_no_change_sync_costs_three_requests() {
     drop(w);
     let out = sync_ok(&fake, data);
     assert!(out.contains("0 new"), "{out}");
+    // The session worked moments ago, so no `validate`: one `zones/list` per database.
     let requests = fake.world().requests.clone();
-    assert!(requests.len() <= 3, "no-change sync sent {requests:?}");
+    assert_eq!(
+        requests,
+        ["POST ck/private/zones/list", "POST ck/shared/zones/list"],
+        "no-change sync"
+    );
 
     let status = run(&fake, data, &["icloud", "status"], None, "");
     let text = stdout(&status);
@@ -398,11 +403,37 @@ fn an_ended_session_signs_in_again_with_the_trust_token_without_a_code() {
     let (fake, dir) = fake_with(4);
     let data = dir.path();
     login(&fake, data, ANNA);
+    sync_ok(&fake, data);
+    // Apple ends the web session: CloudKit refuses it, the sync signs in again once (trust
+    // token, no code) and goes on.
     fake.world().web_tokens.clear();
     fake.world().populate(ANNA, "PrimarySync", 2, 500, 3000);
+    fake.world().requests.clear();
     let out = sync_ok(&fake, data);
-    assert!(out.contains("6 new"), "{out}");
+    assert!(out.contains("2 new"), "{out}");
     assert_eq!(fake.world().pushes, 1, "no second code was needed");
+    let requests = fake.world().requests.clone();
+    assert_eq!(
+        requests[..6],
+        [
+            "POST ck/private/zones/list",
+            "POST setup/validate",
+            "POST auth/signin/init",
+            "POST auth/signin/complete",
+            "POST setup/accountLogin",
+            "POST ck/private/zones/list",
+        ],
+        "{requests:?}"
+    );
+    // The new session is used as is by the next sync.
+    fake.world().requests.clear();
+    sync_ok(&fake, data);
+    assert_eq!(
+        fake.world().requests.len(),
+        2,
+        "{:?}",
+        fake.world().requests
+    );
     // The session is sealed at rest: the trust token is not readable in the database.
     let db = std::fs::read(data.join("catalog.redb")).unwrap();
     let tokens: Vec<String> = fake
@@ -685,4 +716,35 @@ fn the_periodic_full_listing_catches_what_the_change_feed_missed() {
             .is_some()
     );
     assert_eq!(lib.counts().unwrap().assets, 6);
+}
+
+#[test]
+fn no_signed_link_or_cookie_reaches_the_output_the_log_or_the_status() {
+    let (fake, dir) = fake_with(1);
+    let data = dir.path();
+    login(&fake, data, ANNA);
+    // The download host refuses connections: reqwest's error names the signed link, whose
+    // query holds its keys; what shoebox prints, logs and records must not.
+    fake.world().content_base = "http://127.0.0.1:9".into();
+    let mut c = command(data, &["icloud", "sync"]);
+    for (k, v) in fake.env() {
+        c.env(k, v);
+    }
+    let out = c.env("SHOEBOX_LOG", "info").output().unwrap();
+    let text = format!("{}\n{}", stdout(&out), stderr(&out));
+    assert!(
+        text.contains("not fetched: IMG_0000.JPG: network"),
+        "{text}"
+    );
+    assert!(
+        text.contains("download interrupted"),
+        "the log was read: {text}"
+    );
+    let status = stdout(&run(&fake, data, &["icloud", "status"], None, ""));
+    let cookie = fake.world().web_tokens.keys().next().cloned().unwrap();
+    for shown in [&text, &status] {
+        for secret in ["k=wrap", "s=sig", "/B/", "127.0.0.1:9", cookie.as_str()] {
+            assert!(!shown.contains(secret), "{secret} shown in: {shown}");
+        }
+    }
 }

@@ -102,7 +102,7 @@ impl Browser {
 }
 
 /// `shoebox serve` on `data`, pointed at the fake; a browser that has not signed in.
-fn serve(fake: &Fake, data: &Path) -> (Server, Browser) {
+fn serve(fake: &Fake, data: &Path, env: &[(&str, &str)]) -> (Server, Browser) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -121,6 +121,7 @@ fn serve(fake: &Fake, data: &Path) -> (Server, Browser) {
         c.env(k, v);
     }
     c.env("SHOEBOX_ICLOUD_EVERY_SECS", "86400");
+    c.envs(env.iter().copied());
     let server = Server(
         c.stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -144,7 +145,12 @@ fn serve(fake: &Fake, data: &Path) -> (Server, Browser) {
 }
 
 pub(crate) fn start(fake: &Fake, data: &Path) -> (Server, Browser) {
-    let (server, mut b) = serve(fake, data);
+    start_with(fake, data, &[])
+}
+
+/// [`start`] with more environment for the server.
+pub(crate) fn start_with(fake: &Fake, data: &Path, env: &[(&str, &str)]) -> (Server, Browser) {
+    let (server, mut b) = serve(fake, data, env);
     b.get("/login");
     let r = b.post(
         "/login",
@@ -318,7 +324,7 @@ fn the_wizard_signs_an_apple_id_in() {
     let fake = Fake::start();
     fake.add_account(ANNA, PASSWORD, "s2k");
     let dir = tempfile::tempdir().unwrap();
-    let (_server, mut b) = serve(&fake, &dir.path().join("data"));
+    let (_server, mut b) = serve(&fake, &dir.path().join("data"), &[]);
     b.get("/setup/welcome");
     b.post("/setup/welcome", &[("choice", "fresh")]);
     b.get("/setup/owner");

@@ -20,6 +20,7 @@ mod harness;
 mod icloud;
 mod icloud_albums;
 mod icloud_auth;
+mod icloud_notes;
 mod icloud_restart;
 mod icloud_web;
 mod notify;

@@ -310,3 +310,60 @@ fn push_and_email_tell_once_per_episode_and_test_buttons_work() {
     assert_eq!(got.lock().unwrap().len(), 3);
     assert_eq!(smtp.messages().len(), 3);
 }
+
+/// A webhook receiver over HTTPS on 127.0.0.1 (as `localhost`), with a certificate from a
+/// throwaway CA; returns its URL, the CA's PEM and what it got (bodies).
+fn tls_receiver() -> (String, String, Got) {
+    let (ca, config) = crate::fake_icloud::tls::make_certs_for(&["localhost"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "https://localhost:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    listener.set_nonblocking(true).unwrap();
+    let got: Got = Arc::default();
+    let seen = Arc::clone(&got);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |body: String| {
+                    seen.lock().unwrap().push((String::new(), body));
+                    async { "ok" }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            crate::fake_icloud::tls::serve(listener, config, app).await;
+        });
+    });
+    (url, ca, got)
+}
+
+#[test]
+fn push_notifications_trust_the_extra_ca_file() {
+    let (fake, dir, server, mut b) = set_up();
+    let (hook, ca, got) = tls_receiver();
+    let r = b.post("/notifications/push", &[("url", &hook)]);
+    assert!(r.body.contains("Saved."), "{}", r.body);
+    // Without the CA the receiver's certificate is refused.
+    let r = b.post("/notifications/push/test", &[]);
+    assert!(r.body.contains("not delivered"), "{}", r.body);
+    assert!(got.lock().unwrap().is_empty());
+    drop(server);
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let ca_path = ca_file.to_string_lossy().to_string();
+    let (_server, mut b) = crate::icloud_web::start_with(
+        &fake,
+        &dir.path().join("data"),
+        &[("SHOEBOX_EXTRA_CA_FILE", &ca_path)],
+    );
+    b.get("/notifications");
+    let r = b.post("/notifications/push/test", &[]);
+    assert!(r.body.contains("Test push sent."), "{}", r.body);
+    assert_eq!(got.lock().unwrap().len(), 1);
+}

@@ -33,6 +33,7 @@ pub fn page(token: &str, a: &Asset, prev: Option<u64>, next: Option<u64>, admin:
             }
             aside.info {
                 h1 { (a.original.name) }
+                @if let Some(c) = &a.notes.caption { p.caption { (c) } }
                 (facts(a))
                 div.actions {
                     a.button href=(format!("{original}?download=1")) download=(a.original.name) { "Download original" }
@@ -88,6 +89,9 @@ fn facts(a: &Asset) -> Markup {
             }
             @if let Some((lat, lon, _)) = a.gps {
                 dt { "Place" } dd { a href=(format!("https://www.openstreetmap.org/?mlat={lat:.6}&mlon={lon:.6}#map=15/{lat:.6}/{lon:.6}")) rel="noreferrer" { (format!("{lat:.5}, {lon:.5}")) } }
+            }
+            @if !a.notes.keywords.is_empty() {
+                dt { "Keywords" } dd { ul.keywords { @for k in &a.notes.keywords { li { (k) } } } }
             }
             dt { "From" } dd { ul.origins { @for o in &a.origins { li { (origin(o)) } } } }
             @if let State::Trashed { at, .. } = a.state {
