@@ -12,12 +12,13 @@
 #   shoebox: the corpus is imported into a fresh library first (not part of the backup
 #            time: on the box the library already exists); `backup init`, then `backup`
 #            (timed), then `backup` again with nothing changed (timed), then
-#            `restore --into-library` into an empty folder (timed).
+#            `restore --into-library` into an empty folder (timed), then `restore --to`
+#            (plain files, what restic's restore writes; timed).
 #   restic:  `init` (not timed), `backup CORPUS` (timed), again (timed), `restore latest`
 #            (timed).
 #   rclone:  `copy CORPUS` (timed): no chunking, no encryption, the transfer limit.
 # Wall time from date +%s%N, peak RSS and CPU from /usr/bin/time -v, bytes on the server
-# from du of each tool's prefix. Page cache is not dropped (shared machine): all warm.
+# from du of each tool's prefix, requests from the server's log. Page cache is not dropped (shared machine): all warm.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 top="$(dirname "$here")"
@@ -34,23 +35,28 @@ export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other \
   RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
   RCLONE_CONFIG_BENCH_ENDPOINT=http://127.0.0.1:$PORT RCLONE_CONFIG_BENCH_REGION=us-east-1
 rm -rf "$WORK"; mkdir -p "$WORK/s3/bench"
-"$S3S" --host 127.0.0.1 --port "$PORT" --access-key "$AWS_ACCESS_KEY_ID" \
+# s3s::service logs one "req:" line per request: the request counts below.
+RUST_LOG=s3s::service=debug "$S3S" --host 127.0.0.1 --port "$PORT" --access-key "$AWS_ACCESS_KEY_ID" \
   --secret-key "$AWS_SECRET_ACCESS_KEY" "$WORK/s3" >"$WORK/s3s.log" 2>&1 &
 s3pid=$!
 trap 'kill $s3pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
 sleep 1
 
-# timed LABEL CMD...: runs CMD, prints "LABEL wall_s rss_kib cpu_s"
+requests() { grep -c 's3s::service: req:' "$WORK/s3s.log" || true; }
+
+# timed LABEL CMD...: runs CMD, prints "LABEL wall_s rss_kib cpu_s requests"
 timed() {
   local label=$1; shift
-  local t0 t1
+  local t0 t1 r0
+  r0=$(requests)
   t0=$(date +%s%N)
   /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>&1 || { cat "$WORK/out.txt" >&2; exit 1; }
   t1=$(date +%s%N)
   local rss cpu
   rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time.txt")
   cpu=$(awk -F: '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$WORK/time.txt")
-  printf '%s %.2f %s %s\n' "$label" "$(echo "($t1-$t0)/1000000000" | bc -l)" "$rss" "$cpu"
+  sleep 0.2
+  printf '%s %.2f %s %s %s\n' "$label" "$(echo "($t1-$t0)/1000000000" | bc -l)" "$rss" "$cpu" "$(( $(requests) - r0 ))"
 }
 bytes() { du -sb "$1" 2>/dev/null | cut -f1; }
 
@@ -66,7 +72,10 @@ for round in $(seq 1 "$N"); do
   echo "shoebox-uploaded $(bytes "$WORK/s3/bench/shoebox-$round")"
   timed shoebox-nochange "$SHOEBOX" --data "$lib" backup --repo "$repo"
   rm -rf "$WORK/restored"
-  timed shoebox-restore "$SHOEBOX" restore --repo "$repo" --into-library "$WORK/restored"
+  timed shoebox-restore-library "$SHOEBOX" restore --repo "$repo" --into-library "$WORK/restored"
+  rm -rf "$WORK/restored"
+  timed shoebox-restore-files "$SHOEBOX" restore --repo "$repo" --to "$WORK/restored"
+  echo "shoebox-restored-files $(find "$WORK/restored" -type f | wc -l) $(bytes "$WORK/restored")"
   rm -rf "$WORK/restored" "$lib" "$WORK/s3/bench/shoebox-$round"
 
   rrepo="s3:http://127.0.0.1:$PORT/bench/restic-$round"
@@ -76,6 +85,7 @@ for round in $(seq 1 "$N"); do
   timed restic-nochange restic -r "$rrepo" backup "$CORPUS"
   rm -rf "$WORK/restored"
   timed restic-restore restic -r "$rrepo" restore latest --target "$WORK/restored"
+  echo "restic-restored-files $(find "$WORK/restored" -type f | wc -l) $(bytes "$WORK/restored")"
   rm -rf "$WORK/restored" "$WORK/s3/bench/restic-$round"
 
   timed rclone-copy env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$CORPUS" "bench:bench/rclone-$round"
