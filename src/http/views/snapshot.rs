@@ -139,7 +139,7 @@ fn photos(p: &SnapshotPage<'_>) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::library::{AssetId, AssetKind, Part, State, Taken, TimeSource};
+    use crate::library::{AssetId, AssetKind, Notes, Part, State, Taken, TimeSource};
     use crate::store::BlobId;
 
     fn asset(id: u64, name: &str) -> Asset {
@@ -173,6 +173,7 @@ mod tests {
             format: "jpg".into(),
             favorite: false,
             hidden: false,
+            notes: Notes::default(),
             origins: Vec::new(),
             state: State::Active,
             warnings: Vec::new(),
