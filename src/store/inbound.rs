@@ -6,10 +6,10 @@
 use redb::WriteTransaction;
 
 use super::error::Error;
-use super::index::{self, CHUNKS, ChunkEntry};
+use super::index::{self, CHUNKS};
 use super::outbound::StoredChunk;
-use super::pack::{Compression, RecordHeader, RecordKind};
-use super::writer::{Added, Writer, append_record, finish_put};
+use super::pack::Compression;
+use super::writer::{Added, Writer, append_chunk, finish_put};
 use super::{BlobId, ChunkId, Put, Store};
 
 impl Store {
@@ -68,27 +68,14 @@ fn add_chunk(
     } else {
         Compression::None
     };
-    let header = RecordHeader {
-        kind: RecordKind::Chunk,
+    append_chunk(
+        store,
+        slot,
+        txn,
+        id,
+        chunk.raw_len,
         compression,
-        id: id.0,
-        raw_len: chunk.raw_len,
-        stored_len: u32::try_from(chunk.bytes.len()).map_err(|_| Error::BadValue {
-            table: "store.chunks",
-            what: "a chunk over 4 GiB".into(),
-        })?,
-    };
-    let (pack, offset) = append_record(store, slot, txn, &header, &chunk.bytes)?;
-    let entry = ChunkEntry {
-        pack,
-        offset,
-        raw_len: header.raw_len,
-        stored_len: header.stored_len,
-        compression,
-        refs: 0,
-    };
-    txn.open_table(CHUNKS)?
-        .insert(&id.0, entry.encode().as_slice())?;
-    added.chunk(header.raw_len, header.record_len());
-    Ok(())
+        &chunk.bytes,
+        added,
+    )
 }

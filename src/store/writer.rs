@@ -179,30 +179,57 @@ pub(crate) fn put(
         }
         let (compression, packed) = maybe_compress(data, compressible);
         let stored = packed.as_deref().unwrap_or(data);
-        let header = RecordHeader {
-            kind: RecordKind::Chunk,
+        append_chunk(
+            store,
+            slot,
+            txn,
+            id,
+            data.len() as u32,
             compression,
-            id: id.0,
-            raw_len: data.len() as u32,
-            stored_len: stored.len() as u32,
-        };
-        let (pack, offset) = append_record(store, slot, txn, &header, stored)?;
-        let entry = ChunkEntry {
-            pack,
-            offset,
-            raw_len: header.raw_len,
-            stored_len: header.stored_len,
-            compression,
-            refs: 0,
-        };
-        txn.open_table(CHUNKS)?
-            .insert(&id.0, entry.encode().as_slice())?;
-        added.chunk(header.raw_len, header.record_len());
-        Ok(())
+            stored,
+            &mut added,
+        )
     });
     let size = size?;
     let blob = BlobId(*file_hash.finalize().as_bytes());
     finish_put(store, slot, txn, blob, size, ids, added)
+}
+
+/// Appends a chunk the store lacks in its stored form and indexes it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_chunk(
+    store: &Store,
+    slot: &mut Option<Writer>,
+    txn: &WriteTransaction,
+    id: ChunkId,
+    raw_len: u32,
+    compression: Compression,
+    stored: &[u8],
+    added: &mut Added,
+) -> Result<()> {
+    let header = RecordHeader {
+        kind: RecordKind::Chunk,
+        compression,
+        id: id.0,
+        raw_len,
+        stored_len: u32::try_from(stored.len()).map_err(|_| Error::BadValue {
+            table: "store.chunks",
+            what: "a chunk over 4 GiB".into(),
+        })?,
+    };
+    let (pack, offset) = append_record(store, slot, txn, &header, stored)?;
+    let entry = ChunkEntry {
+        pack,
+        offset,
+        raw_len,
+        stored_len: header.stored_len,
+        compression,
+        refs: 0,
+    };
+    txn.open_table(CHUNKS)?
+        .insert(&id.0, entry.encode().as_slice())?;
+    added.chunk(raw_len, header.record_len());
+    Ok(())
 }
 
 /// Chunks appended for one file so far.
