@@ -1,4 +1,4 @@
-//! Outbound HTTPS shared by the iCloud client and the push notifications: the extra CA of
+//! Outbound TLS shared by the iCloud client, push notifications and email: the extra CA of
 //! `SHOEBOX_EXTRA_CA_FILE`, and URLs cut down to what is safe to show (signed download links
 //! and webhook addresses carry their secrets in the query, and sometimes in user info).
 //!
@@ -10,12 +10,21 @@ pub const EXTRA_CA_VAR: &str = "SHOEBOX_EXTRA_CA_FILE";
 /// The certificates of `SHOEBOX_EXTRA_CA_FILE` (none when unset); the error says why the
 /// file cannot be used.
 pub fn extra_roots() -> Result<Vec<reqwest::Certificate>, String> {
-    let Some(path) = std::env::var_os(EXTRA_CA_VAR).filter(|p| !p.is_empty()) else {
+    let Some((path, pem)) = extra_ca_pem()? else {
         return Ok(Vec::new());
     };
-    let pem = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.to_string_lossy()))?;
-    reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| format!("{}: {}", path.to_string_lossy(), e.without_url()))
+    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("{path}: {}", e.without_url()))
+}
+
+/// The file `SHOEBOX_EXTRA_CA_FILE` names and its PEM text (none when unset), for clients
+/// other than reqwest (email).
+pub fn extra_ca_pem() -> Result<Option<(String, Vec<u8>)>, String> {
+    let Some(path) = std::env::var_os(EXTRA_CA_VAR).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let shown = path.to_string_lossy().to_string();
+    let pem = std::fs::read(&path).map_err(|e| format!("{shown}: {e}"))?;
+    Ok(Some((shown, pem)))
 }
 
 /// A client builder trusting the system roots plus `SHOEBOX_EXTRA_CA_FILE`.

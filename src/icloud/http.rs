@@ -85,7 +85,7 @@ pub fn check_url(url: &str) -> Result<()> {
 }
 
 /// One cookie as Apple set it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cookie {
     /// Name.
     pub name: String,
@@ -95,6 +95,17 @@ pub struct Cookie {
     pub domain: String,
     /// Unix expiry, `None` for a session cookie.
     pub expires: Option<i64>,
+}
+
+/// A cookie's value signs in: Debug leaves it out.
+impl std::fmt::Debug for Cookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cookie")
+            .field("name", &self.name)
+            .field("domain", &self.domain)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Cookie {

@@ -31,7 +31,7 @@ pub const WARN_DAYS: i64 = 7;
 pub const FAIL_LIMIT: u32 = 3;
 
 /// One Apple ID's sign-in state.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Session {
     /// The Apple ID as typed (Apple's SRP proof uses it verbatim).
     pub apple_id: String,
@@ -73,6 +73,31 @@ pub struct Session {
     /// When Apple last accepted this session (a sign-in, `validate`, a sync that worked).
     #[serde(default)]
     pub last_ok: Option<i64>,
+}
+
+/// Shows what helps a bug report and hides what signs in: the password, cookies and tokens
+/// appear only as whether they are set.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "<set>" } else { "<none>" };
+        f.debug_struct("Session")
+            .field("apple_id", &self.apple_id)
+            .field("china", &self.china)
+            .field("password", &set(&self.password))
+            .field("cookies", &self.cookies.len())
+            .field("scnt", &set(&self.scnt))
+            .field("session_id", &set(&self.session_id))
+            .field("session_token", &set(&self.session_token))
+            .field("trust_token", &set(&self.trust_token))
+            .field("account_country", &self.account_country)
+            .field("dsid", &self.dsid)
+            .field("trust_expires", &self.trust_expires)
+            .field("needs_login", &self.needs_login)
+            .field("blocked_until", &self.blocked_until)
+            .field("failures", &self.failures)
+            .field("last_ok", &self.last_ok)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -392,6 +417,32 @@ impl SessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_names_no_secret() {
+        let mut s = Session::new("me@example.com", false);
+        s.password = Some("hunter2-secret".into());
+        s.trust_token = Some("TRUST-TOKEN-XYZ".into());
+        s.session_token = Some("SESSION-TOKEN-XYZ".into());
+        s.scnt = Some("SCNT-XYZ".into());
+        s.cookies.push(crate::icloud::http::Cookie {
+            name: "X-APPLE-WEBAUTH-TOKEN".into(),
+            value: "COOKIE-VALUE-XYZ".into(),
+            domain: ".icloud.com".into(),
+            expires: None,
+        });
+        let shown = format!("{s:?}");
+        assert!(shown.contains("me@example.com"), "{shown}");
+        for secret in [
+            "hunter2",
+            "TRUST-TOKEN",
+            "SESSION-TOKEN",
+            "SCNT-XYZ",
+            "COOKIE-VALUE",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
 
     #[test]
     fn sessions_are_sealed_and_bound_to_the_box_key() {

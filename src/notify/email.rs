@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -103,14 +104,12 @@ impl Smtp {
             .header(ContentType::TEXT_PLAIN)
             .body(msg.body.clone())
             .map_err(|e| Error::Invalid(e.to_string()))?;
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.as_str());
         let builder = match self.security {
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host),
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
-            Security::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                self.host.as_str(),
-            )),
-        }
-        .map_err(|e| Error::Email(e.to_string()))?;
+            Security::StartTls => plain.tls(Tls::Required(self.tls_parameters()?)),
+            Security::Tls => plain.tls(Tls::Wrapper(self.tls_parameters()?)),
+            Security::None => plain,
+        };
         let mut builder = builder.port(self.port).timeout(Some(TIMEOUT));
         if !self.user.is_empty() {
             builder = builder.credentials(Credentials::new(
@@ -126,6 +125,18 @@ impl Smtp {
             .map_err(|e| Error::Email(self.explain(&e)))
     }
 
+    /// TLS to `host`, trusting the system roots and `SHOEBOX_EXTRA_CA_FILE` (a mail server
+    /// with the household's own CA).
+    fn tls_parameters(&self) -> Result<TlsParameters> {
+        let mut builder = TlsParameters::builder(self.host.clone());
+        if let Some((path, pem)) = crate::net::extra_ca_pem().map_err(Error::Email)? {
+            let cert =
+                Certificate::from_pem(&pem).map_err(|e| Error::Email(format!("{path}: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        builder.build().map_err(|e| Error::Email(e.to_string()))
+    }
+
     /// Plain words for a failed send (lettre's text names no secret).
     fn explain(&self, e: &lettre::transport::smtp::Error) -> String {
         let at = format!("{}:{}", self.host, self.port);
@@ -133,6 +144,10 @@ impl Smtp {
             format!("the mail server {at} refused the user name or password ({e})")
         } else if e.is_permanent() || e.is_transient() {
             format!("the mail server {at} refused the message ({e})")
+        } else if e.to_string().contains("certificate") {
+            format!(
+                "the mail server {at} showed a certificate this box does not trust; a server with the household's own CA needs that CA in SHOEBOX_EXTRA_CA_FILE ({e})"
+            )
         } else if e.is_tls() {
             format!("the secure connection to {at} failed; check the security setting ({e})")
         } else if e.is_timeout() {

@@ -35,8 +35,21 @@ pub fn make_certs() -> (String, Arc<ServerConfig>) {
     make_certs_for(HOSTS)
 }
 
-/// A fresh CA (PEM) and a server config for a leaf certificate naming `hosts`.
-pub fn make_certs_for(hosts: &[&str]) -> (String, Arc<ServerConfig>) {
+/// A throwaway CA and a leaf it signed, all PEM: for servers that read files (aiosmtpd).
+pub struct Certs {
+    /// The CA certificate, for the client's trust store.
+    pub ca: String,
+    /// The leaf certificate followed by the CA's.
+    pub chain: String,
+    /// The leaf's private key (PKCS #8).
+    pub key: String,
+    leaf_der: Vec<u8>,
+    ca_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+/// A fresh CA and a leaf certificate naming `hosts`.
+pub fn make_pem_for(hosts: &[&str]) -> Certs {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -63,7 +76,19 @@ pub fn make_certs_for(hosts: &[&str]) -> (String, Arc<ServerConfig>) {
     // OpenSSL's strict mode (Python ≥ 3.13) wants the authority key id on a CA-issued leaf.
     leaf.use_authority_key_identifier_extension = true;
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    Certs {
+        ca: ca_cert.pem(),
+        chain: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
+        key: leaf_key.serialize_pem(),
+        leaf_der: leaf_cert.der().to_vec(),
+        ca_der: ca_cert.der().to_vec(),
+        key_der: leaf_key.serialize_der(),
+    }
+}
 
+/// A fresh CA (PEM) and a server config for a leaf certificate naming `hosts`.
+pub fn make_certs_for(hosts: &[&str]) -> (String, Arc<ServerConfig>) {
+    let certs = make_pem_for(hosts);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -71,14 +96,14 @@ pub fn make_certs_for(hosts: &[&str]) -> (String, Arc<ServerConfig>) {
         .with_no_client_auth()
         .with_single_cert(
             vec![
-                CertificateDer::from(leaf_cert.der().to_vec()),
-                CertificateDer::from(ca_cert.der().to_vec()),
+                CertificateDer::from(certs.leaf_der),
+                CertificateDer::from(certs.ca_der),
             ],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certs.key_der)),
         )
         .unwrap();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    (ca_cert.pem(), Arc::new(config))
+    (certs.ca, Arc::new(config))
 }
 
 /// Serves `app` over TLS on `listener` until the runtime stops.

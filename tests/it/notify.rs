@@ -93,10 +93,16 @@ impl Drop for Smtp {
 
 impl Smtp {
     fn start(python: &str, dir: &Path) -> Self {
+        Self::start_with(python, dir, &[])
+    }
+
+    /// With more aiosmtpd options (`--tlscert` for STARTTLS, `--smtpscert` for TLS).
+    fn start_with(python: &str, dir: &Path, extra: &[&str]) -> Self {
         let port = free_port();
         let maildir = dir.join("maildir");
         let child = Command::new(python)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())
@@ -366,4 +372,85 @@ fn push_notifications_trust_the_extra_ca_file() {
     let r = b.post("/notifications/push/test", &[]);
     assert!(r.body.contains("Test push sent."), "{}", r.body);
     assert_eq!(got.lock().unwrap().len(), 1);
+}
+
+/// Saves an encrypted email channel to `localhost:port` and presses "Send a test email".
+fn test_email_over(b: &mut Browser, port: u16, security: &str) -> String {
+    let r = b.post(
+        "/notifications/email",
+        &[
+            ("host", "localhost"),
+            ("port", &port.to_string()),
+            ("security", security),
+            ("user", ""),
+            ("password", ""),
+            ("from", "shoebox@attic.example"),
+            ("to", "ada@example.com"),
+        ],
+    );
+    assert!(r.body.contains("Saved."), "{}", r.body);
+    b.post("/notifications/email/test", &[]).body
+}
+
+#[test]
+fn email_over_starttls_and_tls_checks_the_certificate_and_trusts_the_extra_ca_file() {
+    let Some(python) = aiosmtpd_python() else {
+        return;
+    };
+    let (fake, dir, server, mut b) = set_up();
+    let certs = crate::fake_icloud::tls::make_pem_for(&["localhost"]);
+    let (chain, key, ca) = (
+        dir.path().join("chain.pem"),
+        dir.path().join("key.pem"),
+        dir.path().join("ca.pem"),
+    );
+    std::fs::write(&chain, &certs.chain).unwrap();
+    std::fs::write(&key, &certs.key).unwrap();
+    std::fs::write(&ca, &certs.ca).unwrap();
+    let (chain, key) = (chain.to_str().unwrap(), key.to_str().unwrap());
+    for server in ["starttls", "tls"] {
+        std::fs::create_dir_all(dir.path().join(server)).unwrap();
+    }
+    // A server that insists on STARTTLS, and one that speaks TLS from the first byte.
+    let starttls = Smtp::start_with(
+        python,
+        &dir.path().join("starttls"),
+        &["--tlscert", chain, "--tlskey", key],
+    );
+    let tls = Smtp::start_with(
+        python,
+        &dir.path().join("tls"),
+        &["--smtpscert", chain, "--smtpskey", key],
+    );
+
+    // The certificate is from a CA the box does not know: refused, nothing delivered.
+    for (smtp, security) in [(&starttls, "starttls"), (&tls, "tls")] {
+        let page = test_email_over(&mut b, smtp.port, security);
+        assert!(
+            page.contains("The test email failed")
+                && page.contains("a certificate this box does not trust"),
+            "{security}: {page}"
+        );
+        assert!(smtp.messages().is_empty(), "{security}");
+    }
+
+    drop(server);
+    let ca = ca.to_string_lossy().to_string();
+    let (_server, mut b) = crate::icloud_web::start_with(
+        &fake,
+        &dir.path().join("data"),
+        &[("SHOEBOX_EXTRA_CA_FILE", &ca)],
+    );
+    b.get("/notifications");
+    for (smtp, security) in [(&starttls, "starttls"), (&tls, "tls")] {
+        let page = test_email_over(&mut b, smtp.port, security);
+        assert!(page.contains("Test email sent."), "{security}: {page}");
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), 1, "{security}: {mails:?}");
+        assert_eq!(mails[0].0, "shoebox: test notification");
+    }
+    // Plain SMTP to a server that requires STARTTLS is refused by the server, not sent in clear.
+    let page = test_email_over(&mut b, starttls.port, "none");
+    assert!(page.contains("The test email failed"), "{page}");
+    assert_eq!(starttls.messages().len(), 1);
 }
