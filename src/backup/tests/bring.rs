@@ -187,3 +187,48 @@ fn an_original_reads_back_whole_from_the_remote() {
     .unwrap();
     assert_eq!((got.len() as u64, got == want), (size, true));
 }
+
+#[test]
+fn a_damaged_pack_stops_a_restore_by_name_and_leaves_the_library_as_it_was() {
+    for how in ["flip", "truncate", "delete"] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = library(dir.path());
+        let memory = Arc::new(Memory::new());
+        init(memory.clone());
+        backup(memory.clone(), &lib).unwrap();
+        let big = id_named(&lib, "big.jpg");
+        let want = bytes_of(&lib, &lib.asset(big).unwrap().unwrap().original);
+        lib.trash_asset(big, false).unwrap();
+        lib.purge_trash(None, true).unwrap();
+        lib.gc().unwrap();
+        let counts = lib.counts().unwrap();
+        let path = super::first(&memory, crate::backup::remote::Kind::Pack);
+        super::damage(&memory, &path, how);
+        let repo = Repo::open(memory.clone(), "pass").unwrap();
+        let snap = snapshot::find(&repo, None).unwrap();
+
+        let e = bring::asset(&repo, &snap, &lib, big, &Progress::new("r")).unwrap_err();
+        assert!(e.to_string().contains(&path), "{how}: {e}");
+        assert!(lib.asset(big).unwrap().is_none(), "{how}");
+        assert_eq!(lib.counts().unwrap(), counts, "{how}");
+        let check = lib.check(true).unwrap();
+        assert!(check.is_clean(), "{how}: {check:?}");
+
+        // A download gets the checked chunks before the damaged one, then the error (the
+        // server cuts the transfer): never a wrong byte.
+        let mut sent = Vec::new();
+        let e = browse::read_original(
+            &repo,
+            &snap,
+            big,
+            |_| true,
+            |b| {
+                sent.extend_from_slice(b);
+                true
+            },
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains(&path), "{how}: {e}");
+        assert!(sent.len() < want.len() && want.starts_with(&sent), "{how}");
+    }
+}
