@@ -55,3 +55,42 @@ pub fn find(repo: &Repo, prefix: Option<&str>) -> Result<Snapshot> {
         }
     }
 }
+
+/// A new snapshot's time: now, but always after the newest one, so two backups within one
+/// second (or after the clock stepped back) still list in the order they were made and
+/// "newest" means the last one written.
+pub fn next_time(now: i64, newest: Option<&Snapshot>) -> i64 {
+    newest.map_or(now, |n| now.max(n.body.time.saturating_add(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap(time: i64) -> Snapshot {
+        Snapshot {
+            name: "00".into(),
+            body: SnapshotBody {
+                time,
+                host: String::new(),
+                files: 0,
+                bytes: 0,
+                assets: 0,
+                stream_len: 0,
+                stream: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_new_snapshot_is_always_after_the_newest() {
+        assert_eq!(next_time(100, None), 100);
+        assert_eq!(next_time(100, Some(&snap(50))), 100);
+        assert_eq!(next_time(100, Some(&snap(100))), 101);
+        assert_eq!(
+            next_time(100, Some(&snap(200))),
+            201,
+            "the clock stepped back"
+        );
+    }
+}

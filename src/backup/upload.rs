@@ -19,7 +19,7 @@ use super::index::RemoteIndex;
 use super::pack::{FinishedPack, PACK_TARGET, PackBuilder};
 use super::remote::Kind;
 use super::repo::Repo;
-use super::snapshot::{self, Snapshot};
+use super::snapshot;
 use crate::jobs::Progress;
 use crate::library::Library;
 use crate::store::ChunkId;
@@ -169,7 +169,7 @@ fn run_with(
         return Ok(());
     }
     let body = SnapshotBody {
-        time: snapshot_time(chrono::Utc::now().timestamp(), newest.as_ref()),
+        time: snapshot::next_time(chrono::Utc::now().timestamp(), newest.as_ref()),
         host: options.host.clone(),
         files: report.files,
         bytes: report.bytes,
@@ -179,13 +179,6 @@ fn run_with(
     };
     report.snapshot = repo.put_sealed(Kind::Snapshot, &format::encode_snapshot(&body))?;
     Ok(())
-}
-
-/// A new snapshot's time: now, but always after the newest one, so two backups within one
-/// second (or after the clock stepped back) still list in the order they were made and
-/// "newest" means the last one written.
-fn snapshot_time(now: i64, newest: Option<&Snapshot>) -> i64 {
-    newest.map_or(now, |n| now.max(n.body.time.saturating_add(1)))
 }
 
 /// Walks the store and the catalog: missing chunks go to the packer, and the catalog
@@ -379,37 +372,5 @@ fn upload_worker(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn snap(time: i64) -> Snapshot {
-        Snapshot {
-            name: "00".into(),
-            body: SnapshotBody {
-                time,
-                host: String::new(),
-                files: 0,
-                bytes: 0,
-                assets: 0,
-                stream_len: 0,
-                stream: Vec::new(),
-            },
-        }
-    }
-
-    #[test]
-    fn a_new_snapshot_is_always_after_the_newest() {
-        assert_eq!(snapshot_time(100, None), 100);
-        assert_eq!(snapshot_time(100, Some(&snap(50))), 100);
-        assert_eq!(snapshot_time(100, Some(&snap(100))), 101);
-        assert_eq!(
-            snapshot_time(100, Some(&snap(200))),
-            201,
-            "the clock stepped back"
-        );
     }
 }

@@ -2,20 +2,16 @@
 //! library, through the in-memory remote.
 
 use std::io::Read;
-use std::sync::Arc;
 
-use super::{backup, init, library};
-use crate::backup::remote::{Memory, Remote};
+use super::backed_up_in_memory;
+use crate::backup::remote::Remote;
 use crate::backup::{Error, Repo, bring, browse, snapshot};
 use crate::jobs::Progress;
 use crate::library::{AssetId, Library, Presence};
 
 /// A library (see `library`), backed up once; returns it, the repo and the snapshot.
 fn backed_up(dir: &std::path::Path) -> (Library, Repo, crate::backup::Snapshot) {
-    let lib = library(dir);
-    let memory = Arc::new(Memory::new());
-    init(memory.clone());
-    backup(memory.clone(), &lib).unwrap();
+    let (lib, memory) = backed_up_in_memory(dir);
     let repo = Repo::open(memory, "pass").unwrap();
     let snap = snapshot::find(&repo, None).unwrap();
     (lib, repo, snap)
@@ -192,10 +188,7 @@ fn an_original_reads_back_whole_from_the_remote() {
 fn a_damaged_remote_stops_a_restore_by_name_and_leaves_the_library_as_it_was() {
     for how in ["flip", "truncate", "delete"] {
         let dir = tempfile::tempdir().unwrap();
-        let lib = library(dir.path());
-        let memory = Arc::new(Memory::new());
-        init(memory.clone());
-        backup(memory.clone(), &lib).unwrap();
+        let (lib, memory) = backed_up_in_memory(dir.path());
         let big = id_named(&lib, "big.jpg");
         let want = bytes_of(&lib, &lib.asset(big).unwrap().unwrap().original);
         lib.trash_asset(big, false).unwrap();

@@ -111,6 +111,15 @@ fn init(remote: Arc<dyn Remote>) {
     Repo::init(remote, "pass", cheap()).unwrap();
 }
 
+/// A library (see `library`) backed up once to a fresh in-memory remote.
+fn backed_up_in_memory(dir: &Path) -> (Library, Arc<Memory>) {
+    let lib = library(dir);
+    let memory = Arc::new(Memory::new());
+    init(memory.clone());
+    backup(memory.clone(), &lib).unwrap();
+    (lib, memory)
+}
+
 fn restore_into(remote: Arc<dyn Remote>, dir: &Path) -> super::Result<Library> {
     let repo = Repo::open(remote, "pass")?;
     let snap = snapshot::find(&repo, None)?;
@@ -287,10 +296,7 @@ fn damage_to_any_object_is_detected_and_named() {
     for kind in [Kind::Pack, Kind::Index, Kind::Snapshot] {
         for how in ["flip", "truncate", "delete"] {
             let dir = tempfile::tempdir().unwrap();
-            let lib = library(dir.path());
-            let memory = Arc::new(Memory::new());
-            init(memory.clone());
-            backup(memory.clone(), &lib).unwrap();
+            let (_lib, memory) = backed_up_in_memory(dir.path());
             let path = first(&memory, kind);
             damage(&memory, &path, how);
             let result = restore_into(memory.clone(), &dir.path().join("restored"));
