@@ -36,8 +36,18 @@ impl Default for PackBuilder {
 impl PackBuilder {
     /// An empty pack.
     pub fn new() -> Self {
+        Self::reusing(Vec::new(), 0)
+    }
+
+    /// An empty pack in `buffer` (an uploaded pack's, handed back), with room for
+    /// `capacity` bytes: a backup fills every pack in the same few buffers, so memory stays
+    /// at those buffers instead of whatever the allocator keeps of freed ones.
+    pub fn reusing(mut buffer: Vec<u8>, capacity: usize) -> Self {
+        buffer.clear();
+        buffer.reserve(capacity);
+        buffer.extend_from_slice(&format::header(Kind::Pack));
         Self {
-            bytes: format::header(Kind::Pack).to_vec(),
+            bytes: buffer,
             entries: Vec::new(),
         }
     }
@@ -243,7 +253,9 @@ mod tests {
         }
         let pack = b.finish(&keys).unwrap();
         let remote = Memory::new();
-        remote.put(Kind::Pack, &pack.name, &pack.bytes).unwrap();
+        remote
+            .put(Kind::Pack, &pack.name, pack.bytes.clone().into())
+            .unwrap();
         let toc = read_toc(&remote, &keys, &pack.name).unwrap();
         assert_eq!(toc, pack.entries);
         for (e, c) in toc.iter().zip(&chunks) {
@@ -268,5 +280,28 @@ mod tests {
         let sealed_b =
             &pack.bytes[b2.offset as usize..(b2.offset + u64::from(b2.sealed_len)) as usize];
         assert!(open_chunk(&keys, &pack.name, &a, sealed_b, None).is_err());
+    }
+
+    #[test]
+    fn a_reused_buffer_holds_nothing_of_the_pack_it_held_before() {
+        let keys = MasterKeys::generate().unwrap();
+        let fill = |mut b: PackBuilder, chunk: &[u8]| {
+            let id = *blake3::hash(chunk).as_bytes();
+            b.add(&keys, keys.remote_id(&id), false, chunk.len() as u32, chunk)
+                .unwrap();
+            b.finish(&keys).unwrap()
+        };
+        let old = fill(PackBuilder::new(), &[7; 50_000]);
+        let reused = fill(PackBuilder::reusing(old.bytes, 1 << 20), &[9; 300]);
+        let remote = Memory::new();
+        remote
+            .put(Kind::Pack, &reused.name, reused.bytes.clone().into())
+            .unwrap();
+        let toc = read_toc(&remote, &keys, &reused.name).unwrap();
+        assert_eq!(toc, reused.entries);
+        assert_eq!(toc.len(), 1);
+        assert_eq!(reused.name, format::content_name(&reused.bytes));
+        assert!(reused.bytes.len() < 1000, "the old pack's bytes are gone");
+        assert!(reused.bytes.capacity() >= 1 << 20, "the room was kept");
     }
 }

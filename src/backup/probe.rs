@@ -59,7 +59,7 @@ pub fn probe(remote: &dyn Remote, url: &RemoteUrl) -> Result<(), Problem> {
     let name = format!("{:016x}", u64::from_le_bytes(r));
     let body = format!("shoebox connection test {name}\n").into_bytes();
     remote
-        .put(Kind::Probe, &name, &body)
+        .put(Kind::Probe, &name, body.clone().into())
         .map_err(|e| classify(&e, url))?;
     let back = remote
         .get(Kind::Probe, &name)

@@ -419,7 +419,8 @@ fn repack(
             builder.add_sealed(e.id, e.raw_len, sealed);
             if builder.len() >= options.pack_target {
                 let full = std::mem::take(&mut builder).finish(repo.keys())?;
-                repo.remote().put(Kind::Pack, &full.name, &full.bytes)?;
+                repo.remote()
+                    .put(Kind::Pack, &full.name, full.bytes.into())?;
                 out.push((full.name, full.entries));
                 report.new_packs += 1;
             }
@@ -427,7 +428,8 @@ fn repack(
     }
     if !builder.is_empty() {
         let last = builder.finish(repo.keys())?;
-        repo.remote().put(Kind::Pack, &last.name, &last.bytes)?;
+        repo.remote()
+            .put(Kind::Pack, &last.name, last.bytes.into())?;
         out.push((last.name, last.entries));
         report.new_packs += 1;
     }

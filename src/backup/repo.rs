@@ -99,12 +99,12 @@ impl Repo {
         let pass_key = wrap(&keys, passphrase, false, "passphrase", kdf)?;
         let rec_key = wrap(&keys, &recovery, true, "recovery key", kdf)?;
         let pass_name = format::content_name(&pass_key);
-        remote.put(Kind::Key, &pass_name, &pass_key)?;
-        remote.put(Kind::Key, &format::content_name(&rec_key), &rec_key)?;
+        remote.put(Kind::Key, &pass_name, pass_key.into())?;
+        remote.put(Kind::Key, &format::content_name(&rec_key), rec_key.into())?;
         // The config goes last: a remote with a config is a complete repository.
         let mut config = format::header(Kind::Config).to_vec();
         config.extend_from_slice(&crypto::random::<32>().map_err(Error::Crypto)?);
-        remote.put(Kind::Config, "", &config)?;
+        remote.put(Kind::Config, "", config.into())?;
         Ok((
             Self {
                 remote,
@@ -193,7 +193,7 @@ impl Repo {
     ) -> Result<String> {
         let bytes = wrap(&self.keys, secret, recovery, label, kdf)?;
         let name = format::content_name(&bytes);
-        self.remote.put(Kind::Key, &name, &bytes)?;
+        self.remote.put(Kind::Key, &name, bytes.into())?;
         Ok(name)
     }
 
@@ -246,7 +246,7 @@ impl Repo {
         let mut bytes = header.to_vec();
         bytes.extend(self.keys.seal(&header, plain).map_err(Error::Crypto)?);
         let name = format::content_name(&bytes);
-        self.remote.put(kind, &name, &bytes)?;
+        self.remote.put(kind, &name, bytes.into())?;
         Ok(name)
     }
 
@@ -255,7 +255,7 @@ impl Repo {
         let header = format::header(kind);
         let mut bytes = header.to_vec();
         bytes.extend(self.keys.seal(&header, plain).map_err(Error::Crypto)?);
-        Ok(self.remote.put(kind, name, &bytes)?)
+        Ok(self.remote.put(kind, name, bytes.into())?)
     }
 
     /// Reads an object [`Self::put_sealed_as`] wrote: its seal is checked, its name cannot be.

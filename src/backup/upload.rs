@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use fastcdc::v2020::{Normalization, StreamCDC};
 use redb::ReadableDatabase;
@@ -114,21 +114,31 @@ fn run_with(
     let counts = library.counts()?;
     progress.add_total(0, counts.bytes);
     let txn = library.store().db().begin_read()?;
-    let (sender, receiver) = sync_channel::<FinishedPack>(1);
+    // A rendezvous: a full pack waits in the packer until a worker takes it, so at most
+    // `parallel` + 1 packs are in memory.
+    let (sender, receiver) = sync_channel::<FinishedPack>(0);
     let receiver = Mutex::new(receiver);
+    // Uploaded packs' buffers go back to the packer.
+    let (free_tx, free) = channel::<Vec<u8>>();
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     let uploaded: Mutex<Vec<(String, Vec<Entry>, u64)>> = Mutex::new(Vec::new());
+    // A full pack is at most one chunk over the target, plus its table of contents.
+    let capacity = options.pack_target + crate::store::MAX_SIZE + 64 * 1024;
     let stream = std::thread::scope(|s| -> Result<Vec<([u8; 32], u32)>> {
         for _ in 0..options.parallel.max(1) {
-            s.spawn(|| upload_worker(repo, &receiver, &failure, &uploaded));
+            let free_tx = free_tx.clone();
+            let (receiver, failure, uploaded) = (&receiver, &failure, &uploaded);
+            s.spawn(move || upload_worker(repo, receiver, failure, uploaded, &free_tx));
         }
         let mut packer = Packer {
             repo,
             index,
             pending: HashSet::new(),
-            builder: PackBuilder::new(),
+            builder: PackBuilder::reusing(Vec::new(), capacity),
             sender: Some(sender),
             target: options.pack_target,
+            capacity,
+            free,
             failure: &failure,
             new_chunks: 0,
         };
@@ -261,6 +271,10 @@ struct Packer<'r, 'i> {
     builder: PackBuilder,
     sender: Option<SyncSender<FinishedPack>>,
     target: usize,
+    /// Room reserved in each pack buffer.
+    capacity: usize,
+    /// Buffers of uploaded packs, to fill again.
+    free: Receiver<Vec<u8>>,
     failure: &'r Mutex<Option<Error>>,
     new_chunks: u64,
 }
@@ -335,7 +349,9 @@ impl Packer<'_, '_> {
         if self.builder.is_empty() {
             return Ok(());
         }
-        let pack = std::mem::take(&mut self.builder).finish(self.repo.keys())?;
+        let buffer = self.free.try_recv().unwrap_or_default();
+        let next = PackBuilder::reusing(buffer, self.capacity);
+        let pack = std::mem::replace(&mut self.builder, next).finish(self.repo.keys())?;
         let sent = self.sender.as_ref().is_some_and(|s| s.send(pack).is_ok());
         let failed = self.failure.lock().ok().and_then(|mut f| f.take());
         match (failed, sent) {
@@ -351,6 +367,7 @@ fn upload_worker(
     receiver: &Mutex<Receiver<FinishedPack>>,
     failure: &Mutex<Option<Error>>,
     uploaded: &Mutex<Vec<(String, Vec<Entry>, u64)>>,
+    free: &Sender<Vec<u8>>,
 ) {
     loop {
         let next = receiver.lock().ok().and_then(|r| r.recv().ok());
@@ -360,10 +377,17 @@ fn upload_worker(
         if failure.lock().is_ok_and(|f| f.is_some()) {
             continue;
         }
-        match repo.remote().put(Kind::Pack, &pack.name, &pack.bytes) {
+        let size = pack.bytes.len() as u64;
+        let bytes = bytes::Bytes::from(pack.bytes);
+        let put = repo.remote().put(Kind::Pack, &pack.name, bytes.clone());
+        // The remote has let go of its copies once put returns; then the buffer is ours.
+        if let Ok(buffer) = bytes.try_into_mut() {
+            let _ = free.send(buffer.into());
+        }
+        match put {
             Ok(()) => {
                 if let Ok(mut u) = uploaded.lock() {
-                    u.push((pack.name, pack.entries, pack.bytes.len() as u64));
+                    u.push((pack.name, pack.entries, size));
                 }
             }
             Err(e) => {

@@ -17,6 +17,7 @@ mod outbound;
 mod pack;
 mod reader;
 mod rebuild;
+mod syncer;
 mod verify;
 mod writer;
 
@@ -34,6 +35,7 @@ pub use ids::{BlobId, ChunkId, PackId};
 pub use outbound::{ChunkReader, StoredBlob, StoredChunk};
 pub use reader::BlobReader;
 pub use rebuild::RebuildReport;
+pub use syncer::Syncer;
 pub use verify::{CheckReport, Damage};
 
 use chunker::Chunker;

@@ -36,8 +36,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::PackId;
 use super::error::{Error, Result};
+use super::{PackId, Syncer};
 
 pub(crate) const PACK_MAGIC: &[u8; 8] = b"SHOEPACK";
 pub(crate) const PACK_VERSION: u16 = 1;
@@ -144,7 +144,13 @@ pub struct PackWriter {
     path: PathBuf,
     out: BufWriter<File>,
     len: u64,
+    /// Bytes appended since the last early writeback.
+    unsynced: u64,
+    syncer: Syncer,
 }
+
+/// Appended bytes after which the pack is handed to the background fsync (see [`Syncer`]).
+const WRITEBACK_EVERY: u64 = 16 * 1024 * 1024;
 
 impl PackWriter {
     /// Creates pack `id` afresh (replacing leftovers of an uncommitted earlier attempt).
@@ -171,6 +177,8 @@ impl PackWriter {
             path,
             out,
             len: PACK_HEADER_LEN,
+            unsynced: 0,
+            syncer: Syncer::new(),
         })
     }
 
@@ -201,6 +209,8 @@ impl PackWriter {
             path,
             out: BufWriter::with_capacity(1 << 20, file),
             len: committed_len,
+            unsynced: 0,
+            syncer: Syncer::new(),
         })
     }
 
@@ -222,12 +232,25 @@ impl PackWriter {
             .map_err(Error::io(&self.path))?;
         self.out.write_all(stored).map_err(Error::io(&self.path))?;
         self.len = self.len.saturating_add(header.record_len());
+        self.unsynced = self.unsynced.saturating_add(header.record_len());
+        if self.unsynced >= WRITEBACK_EVERY {
+            self.out.flush().map_err(Error::io(&self.path))?;
+            self.syncer
+                .submit(self.out.get_ref(), &self.path)
+                .map_err(Error::io(&self.path))?;
+            self.unsynced = 0;
+        }
         Ok(offset)
     }
 
     /// Flushes and fsyncs: after this, every appended record survives a power cut.
     pub fn sync(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::io(&self.path))?;
+        // The early writebacks' failures surface here; the fsync below covers the rest.
+        self.syncer
+            .drain()
+            .map_err(|(_, e)| Error::io(&self.path)(e))?;
+        self.unsynced = 0;
         self.out
             .get_ref()
             .sync_data()

@@ -203,7 +203,9 @@ fn conformance(server: &Server) {
     let remote = shoebox::backup::remote::Opendal::open(&url, &wrong).unwrap();
     use shoebox::backup::remote::{Kind, Remote};
     assert!(
-        remote.put(Kind::Pack, "probe", b"x").is_err(),
+        remote
+            .put(Kind::Pack, "probe", bytes::Bytes::from_static(b"x"))
+            .is_err(),
         "wrong credentials accepted"
     );
 }

@@ -4,6 +4,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
+
 use super::{Error, ErrorKind, Kind, Listed, Remote, Result};
 
 /// What goes wrong.
@@ -126,7 +128,7 @@ impl<R: Remote> Remote for Faulty<R> {
         self.inner.size(kind, name)
     }
 
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
+    fn put(&self, kind: Kind, name: &str, bytes: Bytes) -> Result<()> {
         self.before("put", &kind.path(name))?;
         self.inner.put(kind, name, bytes)?;
         self.puts.fetch_add(1, Ordering::SeqCst);

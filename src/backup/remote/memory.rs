@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use bytes::Bytes;
+
 use super::{Error, ErrorKind, Kind, Listed, Remote, Result};
 
 /// Objects in a map; shares nothing between instances.
@@ -96,7 +98,7 @@ impl Remote for Memory {
             .ok_or_else(|| missing("stat", &path))
     }
 
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
+    fn put(&self, kind: Kind, name: &str, bytes: Bytes) -> Result<()> {
         self.map().insert(kind.path(name), bytes.to_vec());
         Ok(())
     }

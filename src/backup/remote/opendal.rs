@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use opendal::{ErrorKind as DalKind, Operator};
 
+use bytes::Bytes;
+
 use super::{Error, ErrorKind, Kind, Listed, Remote, RemoteUrl, Result};
 
 /// A remote reached through `OpenDAL`.
@@ -232,9 +234,9 @@ impl Remote for Opendal {
             .map_err(|e| convert("stat", &path, &e))
     }
 
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
+    fn put(&self, kind: Kind, name: &str, bytes: Bytes) -> Result<()> {
         let path = kind.path(name);
-        let buffer = opendal::Buffer::from(bytes.to_vec());
+        let buffer = opendal::Buffer::from(bytes);
         let written = self
             .runtime
             .block_on(self.op.write(&path, buffer))

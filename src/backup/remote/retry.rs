@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::{Kind, Listed, Remote, Result};
 
 /// How hard to try.
@@ -83,8 +85,8 @@ impl<R: Remote> Remote for Retrying<R> {
     fn size(&self, kind: Kind, name: &str) -> Result<u64> {
         self.run(|| self.inner.size(kind, name))
     }
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
-        self.run(|| self.inner.put(kind, name, bytes))
+    fn put(&self, kind: Kind, name: &str, bytes: Bytes) -> Result<()> {
+        self.run(|| self.inner.put(kind, name, bytes.clone()))
     }
     fn delete(&self, kind: Kind, name: &str) -> Result<()> {
         self.run(|| self.inner.delete(kind, name))
@@ -111,7 +113,9 @@ mod tests {
     fn transient_failures_are_retried_until_they_pass() {
         let remote = Retrying::new(Faulty::new(Memory::new(), Fault::EveryNth(2)), fast());
         for i in 0..20 {
-            remote.put(Kind::Pack, &format!("p{i}"), b"x").unwrap();
+            remote
+                .put(Kind::Pack, &format!("p{i}"), Bytes::from_static(b"x"))
+                .unwrap();
         }
         assert_eq!(remote.list(Kind::Pack).unwrap().len(), 20);
     }
@@ -120,7 +124,9 @@ mod tests {
     fn permanent_failures_are_not_retried() {
         let faulty = Faulty::new(Memory::new(), Fault::DieAfterPuts(0));
         let remote = Retrying::new(faulty, fast());
-        let err = remote.put(Kind::Pack, "p", b"x").unwrap_err();
+        let err = remote
+            .put(Kind::Pack, "p", Bytes::from_static(b"x"))
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Other);
     }
 

@@ -6,6 +6,8 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+
 use super::{Kind, Listed, Remote, Result};
 
 /// Paces transfers to `bytes_per_sec`.
@@ -85,7 +87,7 @@ impl<R: Remote> Remote for Throttled<R> {
         self.inner.size(kind, name)
     }
 
-    fn put(&self, kind: Kind, name: &str, bytes: &[u8]) -> Result<()> {
+    fn put(&self, kind: Kind, name: &str, bytes: Bytes) -> Result<()> {
         pace(self.up.as_ref(), bytes.len() as u64);
         self.inner.put(kind, name, bytes)
     }

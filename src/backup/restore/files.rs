@@ -14,7 +14,7 @@ use super::super::snapshot::Snapshot;
 use super::{BATCH_BYTES, BATCH_FILES, Report};
 use crate::jobs::Progress;
 use crate::library::{self, CatalogRow, Library};
-use crate::store::BlobId;
+use crate::store::{BlobId, Syncer};
 
 /// Writes every photo of `snapshot` as plain files in `YYYY/MM/DD` folders under `dir`,
 /// byte-identical to what was backed up. The catalog is read first (into a small staging
@@ -115,13 +115,15 @@ fn load_rows(
     Ok(())
 }
 
-/// Files written but not yet made durable: each is fsynced and renamed into place at the
-/// end of the batch, so the disk writes back in the background meanwhile and a crash leaves
-/// only `.shoebox-partial` files behind, never a torn photo under its name.
+/// Files written but not yet made durable: each goes to the background fsync as soon as it
+/// is written, and is renamed into place once the batch is on disk, so the disk works while
+/// the next files arrive and a crash leaves only `.shoebox-partial` files behind, never a
+/// torn photo under its name.
 #[derive(Default)]
 struct Batch {
-    open: Vec<(std::fs::File, PathBuf, PathBuf)>,
+    open: Vec<(PathBuf, PathBuf)>,
     bytes: u64,
+    syncer: Syncer,
 }
 
 impl Batch {
@@ -158,7 +160,7 @@ impl Batch {
                 "restored bytes do not hash to the file's id",
             ));
         }
-        self.keep(out, tmp.clone(), first, *when, size);
+        self.keep(&out, tmp.clone(), first, *when, size)?;
         for (path, when) in others {
             let copy = partial(path);
             std::fs::copy(&tmp, &copy).map_err(Error::io(&copy))?;
@@ -166,21 +168,30 @@ impl Batch {
                 .write(true)
                 .open(&copy)
                 .map_err(Error::io(&copy))?;
-            self.keep(out, copy, path, *when, size);
+            self.keep(&out, copy, path, *when, size)?;
         }
         Ok(size * targets.len() as u64)
     }
 
-    fn keep(&mut self, out: std::fs::File, tmp: PathBuf, path: &Path, when: u64, size: u64) {
+    fn keep(
+        &mut self,
+        out: &std::fs::File,
+        tmp: PathBuf,
+        path: &Path,
+        when: u64,
+        size: u64,
+    ) -> Result<()> {
         let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(when);
         let _ = out.set_modified(when);
-        self.open.push((out, tmp, path.to_path_buf()));
+        self.syncer.submit(out, &tmp).map_err(Error::io(&tmp))?;
+        self.open.push((tmp, path.to_path_buf()));
         self.bytes += size;
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<()> {
-        for (file, tmp, path) in self.open.drain(..) {
-            file.sync_all().map_err(Error::io(&tmp))?;
+        self.syncer.drain().map_err(|(tmp, e)| Error::io(tmp)(e))?;
+        for (tmp, path) in self.open.drain(..) {
             std::fs::rename(&tmp, &path).map_err(Error::io(&path))?;
         }
         self.bytes = 0;
