@@ -291,7 +291,7 @@ mod tests {
                 .unwrap();
             b.finish(&keys).unwrap()
         };
-        let old = fill(PackBuilder::new(), &[7; 50_000]);
+        let old = fill(PackBuilder::new(), &vec![7; 50_000]);
         let reused = fill(PackBuilder::reusing(old.bytes, 1 << 20), &[9; 300]);
         let remote = Memory::new();
         remote
