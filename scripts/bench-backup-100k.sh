@@ -23,27 +23,8 @@ S3S="${S3S:-$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")}"
 PORT="${PORT:-18715}"
 export AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=SECRETBENCH
 export RESTIC_PASSWORD=shoebox-bench SHOEBOX_PASSPHRASE=shoebox-bench
-rm -rf "$WORK"; mkdir -p "$WORK/s3/bench"
-RUST_LOG=s3s::service=debug "$S3S" --host 127.0.0.1 --port "$PORT" --access-key "$AWS_ACCESS_KEY_ID" \
-  --secret-key "$AWS_SECRET_ACCESS_KEY" "$WORK/s3" >"$WORK/s3s.log" 2>&1 &
-s3pid=$!
-trap 'kill $s3pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
-sleep 1
-
-requests() { grep -c 's3s::service: req:' "$WORK/s3s.log" || true; }
-# timed LABEL CMD...: runs CMD, prints "LABEL wall_s rss_kib cpu_s requests"
-timed() {
-  local label=$1; shift
-  local t0 t1 r0 rss cpu
-  r0=$(requests)
-  t0=$(date +%s%N)
-  /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>&1 || { cat "$WORK/out.txt" >&2; exit 1; }
-  t1=$(date +%s%N)
-  rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time.txt")
-  cpu=$(awk -F: '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$WORK/time.txt")
-  sleep 0.2
-  printf '%s %.2f %s %s %s\n' "$label" "$(echo "($t1-$t0)/1000000000" | bc -l)" "$rss" "$cpu" "$(( $(requests) - r0 ))"
-}
+# shellcheck source=s3-bench-lib.sh
+. "$here/s3-bench-lib.sh"
 
 # Distinct small JPEGs: the fixture's headers, a tiny scan, eight bytes that differ.
 photos() {

@@ -34,30 +34,8 @@ export RCLONE_CONFIG_BENCH_TYPE=s3 RCLONE_CONFIG_BENCH_PROVIDER=Other \
   RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID \
   RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
   RCLONE_CONFIG_BENCH_ENDPOINT=http://127.0.0.1:$PORT RCLONE_CONFIG_BENCH_REGION=us-east-1
-rm -rf "$WORK"; mkdir -p "$WORK/s3/bench"
-# s3s::service logs one "req:" line per request: the request counts below.
-RUST_LOG=s3s::service=debug "$S3S" --host 127.0.0.1 --port "$PORT" --access-key "$AWS_ACCESS_KEY_ID" \
-  --secret-key "$AWS_SECRET_ACCESS_KEY" "$WORK/s3" >"$WORK/s3s.log" 2>&1 &
-s3pid=$!
-trap 'kill $s3pid 2>/dev/null || true; rm -rf "$WORK"' EXIT
-sleep 1
-
-requests() { grep -c 's3s::service: req:' "$WORK/s3s.log" || true; }
-
-# timed LABEL CMD...: runs CMD, prints "LABEL wall_s rss_kib cpu_s requests"
-timed() {
-  local label=$1; shift
-  local t0 t1 r0
-  r0=$(requests)
-  t0=$(date +%s%N)
-  /usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/out.txt" 2>&1 || { cat "$WORK/out.txt" >&2; exit 1; }
-  t1=$(date +%s%N)
-  local rss cpu
-  rss=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time.txt")
-  cpu=$(awk -F: '/User time|System time/ {s+=$2} END {printf "%.1f", s}' "$WORK/time.txt")
-  sleep 0.2
-  printf '%s %.2f %s %s %s\n' "$label" "$(echo "($t1-$t0)/1000000000" | bc -l)" "$rss" "$cpu" "$(( $(requests) - r0 ))"
-}
+# shellcheck source=s3-bench-lib.sh
+. "$here/s3-bench-lib.sh"
 bytes() { du -sb "$1" 2>/dev/null | cut -f1; }
 
 echo "corpus: $(du -sb "$CORPUS" | cut -f1) bytes, $(find "$CORPUS" -type f | wc -l) files"
